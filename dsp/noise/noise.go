@@ -1,0 +1,321 @@
+package noise
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// Config sets the estimator's time constants, in frames. Zero fields take
+// defaults.
+type Config struct {
+	Bins    int // bins per frame (required)
+	Short   int // frames per short average; default 16
+	Sub     int // short averages per sub-window; default 32
+	Windows int // sub-windows in the sliding window; default 8
+	// DCBins masks this many bins each side of the centre bin (the DC spike
+	// and LO leakage); default 1 (so 3 bins in all). Negative: mask none.
+	DCBins int
+	// SpurHz lists tuner spur offsets from the tuned centre, Hz; each masks
+	// the bin it falls in and its neighbours.
+	SpurHz []float64
+	// PersistDB marks a bin as a persistent carrier (masked) when its floor
+	// exceeds the median floor of its neighbourhood by this much; default 6.
+	PersistDB float64
+}
+
+// Floor keeps one estimator per tuned centre.
+type Floor struct {
+	cfg     Config
+	bias    float64 // E[min]/mean for a full window
+	biasSub float64 // same for a single sub-window (warm-up)
+	states  map[float64]*state
+	scratch []float32
+}
+
+type state struct {
+	acc      []float32 // running sum of the current short average
+	nacc     int
+	subMin   []float32 // min of short averages in the current sub-window
+	nsub     int
+	ring     [][]float32 // minima of finished sub-windows
+	nring    int         // how many ring slots are valid
+	ringPos  int
+	floor    []float32 // current estimate (mean noise power per bin)
+	mask     []bool
+	ready    bool
+	fixed    []bool // DC and spur masks (static)
+	frames   int64
+	rateSeen float64
+}
+
+// New validates cfg and precomputes the bias factors.
+func New(cfg Config) (*Floor, error) {
+	if cfg.Bins < 8 {
+		return nil, fmt.Errorf("noise: bins %d: need at least 8", cfg.Bins)
+	}
+	if cfg.Short == 0 {
+		cfg.Short = 16
+	}
+	if cfg.Sub == 0 {
+		cfg.Sub = 32
+	}
+	if cfg.Windows == 0 {
+		cfg.Windows = 8
+	}
+	if cfg.DCBins == 0 {
+		cfg.DCBins = 1
+	}
+	if cfg.PersistDB == 0 {
+		cfg.PersistDB = 6
+	}
+	if cfg.Short < 1 || cfg.Sub < 1 || cfg.Windows < 2 {
+		return nil, fmt.Errorf("noise: short %d, sub %d, windows %d: need short ≥ 1, sub ≥ 1, windows ≥ 2", cfg.Short, cfg.Sub, cfg.Windows)
+	}
+	f := &Floor{
+		cfg:     cfg,
+		states:  make(map[float64]*state),
+		scratch: make([]float32, cfg.Bins),
+	}
+	// The window holds between (Windows−1)·Sub and Windows·Sub averages
+	// as it slides; take the middle.
+	f.bias = MinBias(cfg.Short, int(float64(cfg.Sub)*(float64(cfg.Windows)-0.5)))
+	f.biasSub = MinBias(cfg.Short, cfg.Sub)
+	return f, nil
+}
+
+// MinBias returns E[min of d independent averages of k unit-mean
+// exponential variables], i.e. the factor by which the minimum of d
+// short averages of pure noise underestimates its mean. Each average is
+// Gamma(k, k); E[min] = ∫₀^∞ (1 − F(x))^d dx, integrated numerically.
+func MinBias(k, d int) float64 {
+	g := distuv.Gamma{Alpha: float64(k), Beta: float64(k)}
+	// The integrand vanishes beyond the mean for large d, and well before
+	// 4 for any d ≥ 1 and k ≥ 1 within float precision of the sum.
+	const upper, steps = 6.0, 6000
+	h := upper / steps
+	var sum float64
+	for i := 0; i <= steps; i++ {
+		x := float64(i) * h
+		v := math.Pow(1-g.CDF(x), float64(d))
+		if i == 0 || i == steps {
+			v /= 2
+		}
+		sum += v
+	}
+	return sum * h
+}
+
+func (f *Floor) newState(center, rate float64) *state {
+	n := f.cfg.Bins
+	s := &state{
+		acc:      make([]float32, n),
+		subMin:   make([]float32, n),
+		ring:     make([][]float32, f.cfg.Windows),
+		floor:    make([]float32, n),
+		mask:     make([]bool, n),
+		fixed:    make([]bool, n),
+		rateSeen: rate,
+	}
+	for i := range s.ring {
+		s.ring[i] = make([]float32, n)
+	}
+	for i := range s.subMin {
+		s.subMin[i] = float32(math.Inf(1))
+	}
+	if f.cfg.DCBins >= 0 {
+		for k := n/2 - f.cfg.DCBins; k <= n/2+f.cfg.DCBins; k++ {
+			if k >= 0 && k < n {
+				s.fixed[k] = true
+			}
+		}
+	}
+	binHz := rate / float64(n)
+	for _, off := range f.cfg.SpurHz {
+		k := int(math.Round(off/binHz)) + n/2
+		for j := k - 1; j <= k+1; j++ {
+			if j >= 0 && j < n {
+				s.fixed[j] = true
+			}
+		}
+	}
+	copy(s.mask, s.fixed)
+	return s
+}
+
+// Update feeds one frame of per-bin power taken at center with sample
+// rate rate. It does not allocate once the centre has been seen.
+func (f *Floor) Update(center, rate float64, power []float32) {
+	s := f.states[center]
+	if s == nil {
+		s = f.newState(center, rate)
+		f.states[center] = s
+	}
+	s.frames++
+	for k, p := range power {
+		s.acc[k] += p
+	}
+	s.nacc++
+	if s.nacc < f.cfg.Short {
+		return
+	}
+	inv := 1 / float32(s.nacc)
+	for k, a := range s.acc {
+		avg := a * inv
+		if avg < s.subMin[k] {
+			s.subMin[k] = avg
+		}
+		s.acc[k] = 0
+	}
+	s.nacc = 0
+	s.nsub++
+	if !s.ready {
+		// Warm-up: after the first sub-window, trust it (bias for one
+		// sub-window) so the detector is blind for a fraction of a second
+		// only.
+		if s.nsub == f.cfg.Sub {
+			f.estimate(s, s.subMin, f.biasSub)
+			s.ready = true
+		}
+	}
+	if s.nsub < f.cfg.Sub {
+		return
+	}
+	// Sub-window done: push its minima into the ring.
+	copy(s.ring[s.ringPos], s.subMin)
+	s.ringPos = (s.ringPos + 1) % len(s.ring)
+	if s.nring < len(s.ring) {
+		s.nring++
+	}
+	for k := range s.subMin {
+		s.subMin[k] = float32(math.Inf(1))
+	}
+	s.nsub = 0
+	if s.nring >= 2 {
+		m := f.scratch
+		for k := range m {
+			v := s.ring[0][k]
+			for r := 1; r < s.nring; r++ {
+				if x := s.ring[r][k]; x < v {
+					v = x
+				}
+			}
+			m[k] = v
+		}
+		bias := f.bias
+		if s.nring < len(s.ring) {
+			bias = MinBias(f.cfg.Short, s.nring*f.cfg.Sub)
+		}
+		f.estimate(s, m, bias)
+	}
+}
+
+// estimate sets the floor from per-bin minima, corrects the bias and masks
+// the DC, spurs and persistent carriers.
+func (f *Floor) estimate(s *state, minima []float32, bias float64) {
+	n := len(minima)
+	inv := float32(1 / bias)
+	for k := range minima {
+		s.floor[k] = minima[k] * inv
+	}
+	// Persistent carriers: compare each bin with the median of its
+	// neighbourhood (±half-width bins, masked bins left out).
+	const half = 12
+	lim := float32(math.Pow(10, f.cfg.PersistDB/10))
+	// minima may be f.scratch: it has been read in full above, so the
+	// scratch is free again.
+	med := f.scratch[:0]
+	var window [2*half + 1]float32
+	for k := 0; k < n; k++ {
+		w := window[:0]
+		for j := k - half; j <= k+half; j++ {
+			if j >= 0 && j < n && !s.fixed[j] {
+				w = append(w, s.floor[j])
+			}
+		}
+		m := float32(0)
+		if len(w) > 0 {
+			slices.Sort(w)
+			m = w[len(w)/2]
+		}
+		med = append(med, m)
+	}
+	for k := 0; k < n; k++ {
+		persistent := med[k] > 0 && s.floor[k] > med[k]*lim
+		s.mask[k] = s.fixed[k] || persistent
+		if s.mask[k] {
+			s.floor[k] = med[k]
+		}
+	}
+	// The receiver's floor is smooth across frequency (its IF filter shape
+	// changes over hundreds of kHz), while each bin's minimum statistic
+	// scatters by about ±1 dB: average over ±smooth unmasked neighbours
+	// to cut that scatter three-fold.
+	const smooth = 4
+	sm := med // reuse the scratch: med is no longer needed
+	for k := 0; k < n; k++ {
+		var sum float32
+		var cnt int
+		for j := max(0, k-smooth); j <= min(n-1, k+smooth); j++ {
+			if !s.mask[j] {
+				sum += s.floor[j]
+				cnt++
+			}
+		}
+		if cnt > 0 {
+			sm[k] = sum / float32(cnt)
+		} else {
+			sm[k] = s.floor[k]
+		}
+	}
+	copy(s.floor, sm)
+}
+
+// Ready reports whether a floor exists for center.
+func (f *Floor) Ready(center float64) bool {
+	s := f.states[center]
+	return s != nil && s.ready
+}
+
+// Floor returns the per-bin noise floor (mean noise power per bin, in the
+// frame's power units) for center, or nil before Ready. The slice is owned
+// by the estimator and changes on Update.
+func (f *Floor) Floor(center float64) []float32 {
+	s := f.states[center]
+	if s == nil || !s.ready {
+		return nil
+	}
+	return s.floor
+}
+
+// Masked returns the per-bin mask for center (true = do not test), or nil.
+func (f *Floor) Masked(center float64) []bool {
+	s := f.states[center]
+	if s == nil {
+		return nil
+	}
+	return s.mask
+}
+
+// LevelDBFS is the median floor across unmasked bins for center expressed
+// as noise power in the whole window, dBFS (the number a health message
+// reports). NaN before Ready.
+func (f *Floor) LevelDBFS(center float64) float64 {
+	s := f.states[center]
+	if s == nil || !s.ready {
+		return math.NaN()
+	}
+	v := f.scratch[:0]
+	for k, x := range s.floor {
+		if !s.mask[k] {
+			v = append(v, x)
+		}
+	}
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(v)
+	return 10 * math.Log10(float64(v[len(v)/2])*float64(len(s.floor)))
+}
