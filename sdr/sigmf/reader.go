@@ -19,6 +19,7 @@ import (
 type Reader struct {
 	f        *os.File
 	dataPath string
+	metaPath string // "" for raw files
 	meta     Meta
 	format   sdr.Format
 	bps      int64
@@ -117,6 +118,7 @@ func openSigMF(metaPath string) (*Reader, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", metaPath, err)
 	}
+	r.metaPath = metaPath
 	return r, nil
 }
 
@@ -266,6 +268,9 @@ func sampleDuration(k int64, rate float64) time.Duration {
 // naming the data file. Captures is never empty: a file without captures
 // gets one untuned capture covering it.
 func (r *Reader) Meta() Meta { return r.meta }
+
+// MetaPath is the .sigmf-meta file read, or "" for a raw file.
+func (r *Reader) MetaPath() string { return r.metaPath }
 
 // Len is the number of whole samples in the data file.
 func (r *Reader) Len() int64 { return r.n }

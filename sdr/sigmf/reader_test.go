@@ -255,7 +255,7 @@ func TestOpenPathForms(t *testing.T) {
 				t.Fatalf("Open(%q): %v", c.path, err)
 			}
 			defer r.Close()
-			if r.Len() != 100 || r.Meta().Path != prefix+".sigmf-data" || r.Meta().Captures[0].Frequency != 902e6 {
+			if r.Len() != 100 || r.Meta().Path != prefix+".sigmf-data" || r.MetaPath() != prefix+".sigmf-meta" || r.Meta().Captures[0].Frequency != 902e6 {
 				t.Errorf("Len %d Path %q captures %+v", r.Len(), r.Meta().Path, r.Meta().Captures)
 			}
 		})
@@ -314,8 +314,8 @@ func TestRawFiles(t *testing.T) {
 			}
 			defer r.Close()
 			m := r.Meta()
-			if m.Datatype != c.wantMeta || m.SampleRate != c.rate || r.Len() != c.n {
-				t.Errorf("datatype %v rate %v len %d, want %v %v %d", m.Datatype, m.SampleRate, r.Len(), c.wantMeta, c.rate, c.n)
+			if m.Datatype != c.wantMeta || m.SampleRate != c.rate || r.Len() != c.n || m.Path != path || r.MetaPath() != "" {
+				t.Errorf("datatype %v rate %v len %d path %q meta %q, want %v %v %d %q \"\"", m.Datatype, m.SampleRate, r.Len(), m.Path, r.MetaPath(), c.wantMeta, c.rate, c.n, path)
 			}
 			b := sdr.Block{Samples: make([]complex64, 16)}
 			if err := r.ReadBlock(&b); err != nil {
