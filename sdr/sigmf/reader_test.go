@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -513,5 +514,49 @@ func TestConstantMemory(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("ReadBlock allocates %v times per call, want 0", allocs)
+	}
+}
+
+// TestSampleIndexBase: with core:offset, indices are absolute when every
+// capture starts at or after it, file-relative otherwise; samples before
+// the first capture are not delivered.
+func TestSampleIndexBase(t *testing.T) {
+	// Six cu8 samples whose I is the file index: code 128+k·16.
+	data := []byte{128, 0, 144, 0, 160, 0, 176, 0, 192, 0, 208, 0}
+	idx := func(s complex64) int { return int(math.Round((float64(real(s))*127.5 + 127.5 - 128) / 16)) }
+	cases := []struct {
+		name   string
+		offset int
+		starts [2]int
+		want   []int     // file indices delivered, in order
+		freqs  []float64 // center of each
+	}{
+		{"no offset", 0, [2]int{0, 3}, []int{0, 1, 2, 3, 4, 5}, []float64{1, 1, 1, 2, 2, 2}},
+		{"absolute indices", 1000, [2]int{1000, 1004}, []int{0, 1, 2, 3, 4, 5}, []float64{1, 1, 1, 1, 2, 2}},
+		{"offset but file-relative indices", 1000, [2]int{0, 2}, []int{0, 1, 2, 3, 4, 5}, []float64{1, 1, 2, 2, 2, 2}},
+		{"leading samples outside captures", 0, [2]int{2, 5}, []int{2, 3, 4, 5}, []float64{1, 1, 1, 2}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			prefix := filepath.Join(t.TempDir(), "r")
+			meta := `{"global":{"core:datatype":"cu8","core:sample_rate":1,"core:version":"1.0.0","core:offset":` + strconv.Itoa(c.offset) + `},
+"captures":[{"core:sample_start":` + strconv.Itoa(c.starts[0]) + `,"core:frequency":1},{"core:sample_start":` + strconv.Itoa(c.starts[1]) + `,"core:frequency":2}],"annotations":[]}`
+			writeFile(t, prefix+".sigmf-meta", []byte(meta))
+			writeFile(t, prefix+".sigmf-data", data)
+			r, err := Open(prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			got := readAll(t, r, 2)
+			if len(got) != len(c.want) || r.Len() != 6 {
+				t.Fatalf("delivered %d samples (Len %d), want %d (Len 6)", len(got), r.Len(), len(c.want))
+			}
+			for i, g := range got {
+				if idx(g.s) != c.want[i] || g.center != c.freqs[i] {
+					t.Errorf("sample %d: file index %d at %v Hz, want %d at %v Hz", i, idx(g.s), g.center, c.want[i], c.freqs[i])
+				}
+			}
+		})
 	}
 }

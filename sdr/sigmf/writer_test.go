@@ -306,3 +306,34 @@ func TestWriterErrors(t *testing.T) {
 		t.Errorf("second Close: %v, want os.ErrClosed", err)
 	}
 }
+
+// TestWriterOffset: with Meta.Offset the writer writes absolute sample
+// indices, and the reader maps them back onto the data file.
+func TestWriterOffset(t *testing.T) {
+	prefix := filepath.Join(t.TempDir(), "part2")
+	w, err := Create(prefix, Meta{Datatype: sdr.CI16LE, SampleRate: 1e6, Offset: 5000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []float64{1e8, 2e8} {
+		if err := w.WriteBlock(&sdr.Block{Samples: make([]complex64, 300), Center: c, Rate: 1e6}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	m := r.Meta()
+	if m.Offset != 5000 || len(m.Captures) != 2 || m.Captures[0].SampleStart != 5000 || m.Captures[1].SampleStart != 5300 || m.Captures[1].Length != 300 {
+		t.Fatalf("offset %d captures %+v, want starts 5000 and 5300", m.Offset, m.Captures)
+	}
+	got := readAll(t, r, 1000)
+	if len(got) != 600 || got[299].center != 1e8 || got[300].center != 2e8 {
+		t.Errorf("read %d samples; centers at 299, 300: %v, %v", len(got), got[299].center, got[300].center)
+	}
+}
