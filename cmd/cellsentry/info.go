@@ -105,7 +105,7 @@ func runInfo(ctx context.Context, e *env, args []string) error {
 	if *rows < 1 || *rows > 1000 {
 		return fmt.Errorf("%w: info: --rows %d must be 1..1000", errUsage, *rows)
 	}
-	r, err := openInfoRecording(paths[0], *rate, *freq, *format)
+	r, err := openRecording(paths[0], *rate, *freq, *format)
 	if err != nil {
 		if errors.Is(err, sigmf.ErrNoRate) {
 			return fmt.Errorf("%w (use --rate, and --freq, for raw files)", err)
@@ -142,9 +142,9 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// openInfoRecording opens SigMF or raw files; the raw-file flags switch to
+// openRecording opens SigMF or raw files; the raw-file flags switch to
 // sigmf.OpenRaw.
-func openInfoRecording(path, rate, freq, format string) (*sigmf.Reader, error) {
+func openRecording(path, rate, freq, format string) (*sigmf.Reader, error) {
 	if rate == "" && freq == "" && format == "" {
 		return sigmf.Open(path)
 	}

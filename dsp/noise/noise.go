@@ -44,6 +44,9 @@ type state struct {
 	nring    int         // how many ring slots are valid
 	ringPos  int
 	floor    []float32 // current estimate (mean noise power per bin)
+	inv      []float32 // 1/floor, 0 where masked
+	maskOne  []float32 // 1 where masked, else 0
+	nMasked  int
 	mask     []bool
 	ready    bool
 	fixed    []bool // DC and spur masks (static)
@@ -115,6 +118,8 @@ func (f *Floor) newState(center, rate float64) *state {
 		subMin:   make([]float32, n),
 		ring:     make([][]float32, f.cfg.Windows),
 		floor:    make([]float32, n),
+		inv:      make([]float32, n),
+		maskOne:  make([]float32, n),
 		mask:     make([]bool, n),
 		fixed:    make([]bool, n),
 		rateSeen: rate,
@@ -221,16 +226,16 @@ func (f *Floor) estimate(s *state, minima []float32, bias float64) {
 		s.floor[k] = minima[k] * inv
 	}
 	// Persistent carriers: compare each bin with the median of its
-	// neighbourhood (±half-width bins, masked bins left out).
-	const half = 12
+	// neighbourhood (±half bins, masked bins left out). The median moves
+	// slowly with k, so it is taken every medStep bins and held between.
+	const half, medStep = 12, 4
 	lim := float32(math.Pow(10, f.cfg.PersistDB/10))
-	// minima may be f.scratch: it has been read in full above, so the
-	// scratch is free again.
-	med := f.scratch[:0]
+	med := f.scratch[:n]
 	var window [2*half + 1]float32
-	for k := 0; k < n; k++ {
+	for k0 := 0; k0 < n; k0 += medStep {
+		c := min(k0+medStep/2, n-1)
 		w := window[:0]
-		for j := k - half; j <= k+half; j++ {
+		for j := c - half; j <= c+half; j++ {
 			if j >= 0 && j < n && !s.fixed[j] {
 				w = append(w, s.floor[j])
 			}
@@ -240,7 +245,9 @@ func (f *Floor) estimate(s *state, minima []float32, bias float64) {
 			slices.Sort(w)
 			m = w[len(w)/2]
 		}
-		med = append(med, m)
+		for k := k0; k < min(k0+medStep, n); k++ {
+			med[k] = m
+		}
 	}
 	for k := 0; k < n; k++ {
 		persistent := med[k] > 0 && s.floor[k] > med[k]*lim
@@ -271,6 +278,28 @@ func (f *Floor) estimate(s *state, minima []float32, bias float64) {
 		}
 	}
 	copy(s.floor, sm)
+	s.nMasked = 0
+	for k, v := range s.floor {
+		s.inv[k], s.maskOne[k] = 0, 1
+		if !s.mask[k] && v > 0 {
+			s.inv[k], s.maskOne[k] = 1/v, 0
+		} else {
+			s.nMasked++
+		}
+	}
+}
+
+// Normalizers returns, for center, 1/floor per bin (0 where masked), 1
+// where masked (else 0) and the number of masked bins, so that
+// z = P·inv + one is the normalised cell with masked bins pinned at the
+// noise mean — without a division or a branch per bin. The slices are nil
+// before Ready.
+func (f *Floor) Normalizers(center float64) (inv, one []float32, masked int) {
+	s := f.states[center]
+	if s == nil || !s.ready {
+		return nil, nil, 0
+	}
+	return s.inv, s.maskOne, s.nMasked
 }
 
 // Ready reports whether a floor exists for center.

@@ -1,0 +1,279 @@
+package classify
+
+import (
+	"math"
+
+	"github.com/cellsentry/cellsentry/dsp"
+	"github.com/cellsentry/cellsentry/dsp/fft"
+)
+
+// Features are the measurements a decision rests on.
+type Features struct {
+	Bandwidth float64 // Hz
+	Duration  float64 // s
+	SNR       float64 // dB
+	HasIQ     bool
+	Kappa     float64 // noise-corrected normalised 4th moment (1 = constant envelope)
+	CP        float64 // cyclic-prefix correlation on the 15 kHz numerology, 0..1
+	CPLooks   int     // products behind CP: on noise CP is about 1/√CPLooks
+}
+
+// Classifier holds scratch buffers and FFTs for the raw-sample checks.
+type Classifier struct {
+	rate    float64
+	ffts    map[int]*fft.FFT
+	buf     []complex64
+	scratch []complex64
+	cpC     []complex128
+	cpE     []float64
+}
+
+const maxIQ = 1 << 15 // samples examined per burst (13.7 ms at 2.4 MS/s)
+
+// New returns a classifier for sample rate rate.
+func New(rate float64) *Classifier {
+	slot := int(math.Round(rate * 0.5e-3))
+	return &Classifier{
+		rate:    rate,
+		ffts:    map[int]*fft.FFT{},
+		buf:     make([]complex64, maxIQ),
+		scratch: make([]complex64, 0, maxIQ),
+		cpC:     make([]complex128, slot),
+		cpE:     make([]float64, slot),
+	}
+}
+
+// Scratch returns a buffer of n samples the caller may fill with a burst's
+// samples (used when they wrap around a ring).
+func (c *Classifier) Scratch(n int) []complex64 {
+	if n > cap(c.scratch) {
+		n = cap(c.scratch)
+	}
+	return c.scratch[:n]
+}
+
+// Classify sets b.Class, b.Kind and b.Score. iq, if not nil, holds the
+// burst's raw samples at the receiver's tuning.
+func (c *Classifier) Classify(b *dsp.Burst, iq []complex64) {
+	f := c.Features(b, iq)
+	b.Class, b.Kind, b.Score = Decide(f)
+}
+
+// Features measures a burst.
+func (c *Classifier) Features(b *dsp.Burst, iq []complex64) Features {
+	f := Features{Bandwidth: b.Bandwidth(), Duration: b.Duration.Seconds(), SNR: b.SNR}
+	// The waveform checks need the burst to stand above the noise, and a
+	// meaningful number of samples.
+	if len(iq) < 64 || b.SNR < 3 {
+		return f
+	}
+	if len(iq) > maxIQ {
+		iq = iq[:maxIQ]
+	}
+	// A narrow burst is decimated first (mixed down and summed over dec
+	// samples: a boxcar whose first null lies at rate/dec, beyond the
+	// band) so that the band-limiting FFT is short; the decimated rate
+	// stays above 2.2× the bandwidth.
+	dec := max(1, int(c.rate/(2.2*f.Bandwidth)))
+	x := c.bandLimit(iq, b.Freq-b.Center, f.Bandwidth, dec)
+	// Leave out the ramps at the ends.
+	trim := len(x) / 10
+	core := x[trim : len(x)-trim]
+	snr := math.Pow(10, b.SNR/10)
+	var m2, m4 float64
+	for _, v := range core {
+		p := float64(real(v))*float64(real(v)) + float64(imag(v))*float64(imag(v))
+		m2 += p
+		m4 += p * p
+	}
+	m2 /= float64(len(core))
+	m4 /= float64(len(core))
+	n := m2 / (1 + snr)
+	s := m2 - n
+	if s > 0 {
+		f.Kappa = (m4 - 4*s*n - 2*n*n) / (s * s)
+	}
+	// The prefix check needs the full rate (the lag must be a whole number
+	// of samples) and only tells anything for wide bursts, where the
+	// prefix holds several independent samples.
+	if dec == 1 {
+		f.CP, f.CPLooks = c.cpCorrelation(x)
+		// Band-limited to bw, samples are correlated over rate/bw of
+		// them: only that fraction of the products is independent.
+		f.CPLooks = int(float64(f.CPLooks) * math.Min(1, f.Bandwidth/c.rate))
+	}
+	f.HasIQ = true
+	return f
+}
+
+// bandLimit mixes iq down by off Hz, sums groups of dec samples, and keeps
+// only |f| ≤ bw/2 (plus one bin) through one FFT/IFFT pair of the next
+// power of two. The result is in c.buf.
+func (c *Classifier) bandLimit(iq []complex64, off, bw float64, dec int) []complex64 {
+	m := len(iq) / dec
+	n := 64
+	for n < m {
+		n *= 2
+	}
+	t := c.ffts[n]
+	if t == nil {
+		t, _ = fft.New(n)
+		c.ffts[n] = t
+	}
+	buf := c.buf[:n]
+	// Mix down with a rotating phasor, renormalised every 1024 samples so
+	// rounding does not let its magnitude drift.
+	s, co := math.Sincos(-2 * math.Pi * off / c.rate)
+	step := complex(co, s)
+	ph := complex(1, 0)
+	for j := 0; j < m; j++ {
+		var acc complex128
+		for _, v := range iq[j*dec : (j+1)*dec] {
+			acc += complex128(v) * ph
+			ph *= step
+		}
+		buf[j] = complex64(acc / complex(float64(dec), 0))
+		if j&1023 == 1023 {
+			ph /= complex(math.Hypot(real(ph), imag(ph)), 0)
+		}
+	}
+	clear(buf[m:])
+	t.Transform(buf, buf)
+	keep := int(math.Ceil(bw/2/(c.rate/float64(dec))*float64(n))) + 1
+	for k := keep; k <= n-keep; k++ {
+		buf[k] = 0
+	}
+	t.Inverse(buf, buf)
+	inv := complex(float32(1/float64(n)), 0)
+	out := buf[:m]
+	for i := range out {
+		out[i] *= inv
+	}
+	return out
+}
+
+// cpCorrelation folds x[n]·conj(x[n+L]) (L = one 15 kHz symbol) on the
+// symbol period (a slot holds 7 symbols) over prefix-long windows, and
+// returns the largest normalised magnitude and the number of products per
+// window (which sets how large it gets on noise alone: about 1/√K).
+func (c *Classifier) cpCorrelation(x []complex64) (float64, int) {
+	lag := int(math.Round(c.rate / 15e3))
+	win := max(2, int(math.Round(c.rate*4.69e-6)))
+	period := c.rate * 0.5e-3 / 7
+	bins := int(math.Ceil(period))
+	if len(x) < lag+win+1 || bins > len(c.cpC) {
+		return 0, 0
+	}
+	cc, ce := c.cpC[:bins], c.cpE[:bins]
+	clear(cc)
+	clear(ce)
+	ph := 0.0 // i modulo the symbol period
+	for i := 0; i+lag < len(x); i++ {
+		a, b := x[i], x[i+lag]
+		p := complex128(a) * complex(float64(real(b)), -float64(imag(b)))
+		e := (float64(real(a))*float64(real(a)) + float64(imag(a))*float64(imag(a)) +
+			float64(real(b))*float64(real(b)) + float64(imag(b))*float64(imag(b))) / 2
+		cc[int(ph)] += p
+		ce[int(ph)] += e
+		if ph++; ph >= period {
+			ph -= period
+		}
+	}
+	var best float64
+	var sc complex128
+	var se float64
+	for j := 0; j < win; j++ {
+		sc += cc[j%bins]
+		se += ce[j%bins]
+	}
+	for i := 0; i < bins; i++ {
+		if se > 0 {
+			if v := cmplxAbs(sc) / se; v > best {
+				best = v
+			}
+		}
+		sc += cc[(i+win)%bins] - cc[i]
+		se += ce[(i+win)%bins] - ce[i]
+	}
+	return best, win * (len(x) - lag) / bins
+}
+
+func cmplxAbs(v complex128) float64 { return math.Hypot(real(v), imag(v)) }
+
+// Decision limits.
+const (
+	kappaConstant = 1.35 // κ below: constant envelope (GMSK)
+	cpLTE         = 0.45 // CP correlation above (and well above noise): OFDM-family numerology
+	prbHz         = 180e3
+)
+
+// Decide maps features to a class, a kind and a confidence.
+func Decide(f Features) (dsp.Class, string, float64) {
+	bw, dur := f.Bandwidth, f.Duration
+	switch {
+	case bw < 60e3:
+		// Narrower than any handset channel: a carrier, an FM voice
+		// channel, or a sweep seen a frame at a time.
+		if dur > 20e-3 {
+			return dsp.ClassInterference, "carrier", 0.9
+		}
+		return dsp.ClassInterference, "narrowband", 0.7
+	case dur < 40e-6 && bw > 600e3:
+		return dsp.ClassInterference, "impulse", 0.8
+	}
+	if f.HasIQ {
+		switch {
+		case f.CP >= math.Max(cpLTE, 3.5/math.Sqrt(float64(max(f.CPLooks, 1)))):
+			return dsp.ClassLTE, lteKind(bw, dur), 0.9
+		case f.Kappa <= kappaConstant && bw >= 100e3 && bw <= 400e3 && dur <= 2.5e-3:
+			if dur < 0.42e-3 {
+				return dsp.ClassGSM, "access", 0.9
+			}
+			return dsp.ClassGSM, "normal", 0.9
+		case bw >= 1.6e6 && dur >= 5e-3 && f.Kappa > kappaConstant:
+			return dsp.ClassUMTS, "dpch", 0.8
+		case bw >= 1.6e6 && dur >= 5e-3:
+			return dsp.ClassInterference, "step", 0.6
+		case f.Kappa > kappaConstant && lteFootprint(bw, dur):
+			return dsp.ClassLTE, lteKind(bw, dur), 0.6
+		case f.Kappa > kappaConstant && bw <= 400e3:
+			// Not a constant envelope, so not GMSK, and not LTE's shape.
+			return dsp.ClassUnknown, "", 0.4
+		}
+	}
+	// Footprint alone (weak bursts, or samples no longer at hand).
+	switch {
+	case bw >= 120e3 && bw <= 320e3 && dur >= 0.25e-3 && dur <= 0.7e-3:
+		if dur < 0.42e-3 {
+			return dsp.ClassGSM, "access", 0.6
+		}
+		return dsp.ClassGSM, "normal", 0.6
+	case bw >= 140e3 && bw <= 1.3e6 && dur >= 0.4e-3 && dur <= 1.2e-3:
+		return dsp.ClassLTE, lteKind(bw, dur), 0.5
+	case bw >= 1.6e6 && dur >= 5e-3:
+		return dsp.ClassUMTS, "dpch", 0.4
+	}
+	return dsp.ClassUnknown, "", 0.3
+}
+
+// lteFootprint: about a slot or a subframe long, or one SC-FDMA symbol
+// (SRS), and 1 to 7 PRB wide.
+func lteFootprint(bw, dur float64) bool {
+	if bw < 140e3 || bw > 1.3e6 {
+		return false
+	}
+	near := func(v, ref float64) bool { return math.Abs(v-ref) <= 0.15*ref }
+	return near(dur, 0.5e-3) || near(dur, 1e-3) || near(dur, 0.9e-3) || (dur >= 50e-6 && dur <= 110e-6)
+}
+
+func lteKind(bw, dur float64) string {
+	switch {
+	case dur < 0.15e-3:
+		return "srs"
+	case bw > 0.9e6 && bw < 1.3e6 && dur > 0.75e-3 && dur < 1.1e-3:
+		return "prach"
+	case bw < 1.5*prbHz && dur < 0.7e-3:
+		return "pucch"
+	}
+	return "pusch"
+}

@@ -1,0 +1,257 @@
+package detect
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/cellsentry/cellsentry/dsp"
+	"github.com/cellsentry/cellsentry/dsp/channelize"
+)
+
+// GSM TDMA timing: a frame is 60/13 ms (8 slots of 15/26 ms), and a phone in
+// a call sends one burst per frame in its slot.
+const (
+	TDMAFrame = 60.0 / 13 * 1e-3 // s
+	gsmSlot   = 15.0 / 26 * 1e-3 // s
+)
+
+// CombConfig sets up a rhythm integrator; geometry as for Config.
+type CombConfig struct {
+	Bins   int
+	Hop    int
+	Rate   float64
+	Window []float32
+	// FalsePerHour for trains (default 0.5).
+	FalsePerHour float64
+	// Block is one integration step (default 0.5 s of dwell); the comb
+	// decides on the last block and on the last Blocks of them.
+	Block  time.Duration
+	Blocks int // default 4 (2 s)
+}
+
+// Comb finds GSM calls too weak for any single burst: for every 200 kHz
+// channel it folds the channel's energy modulo the TDMA frame, so that a
+// burst repeating every 4.615 ms adds up in one phase while noise spreads
+// evenly over all of them. The statistic is the contrast between the best
+// burst-long stretch of phases and the median one, which a floor estimate
+// slightly off cannot fake and steady or randomly timed energy (CW, LTE,
+// UMTS) does not produce.
+type Comb struct {
+	cfg       CombConfig
+	w, stride int
+	pos       []int
+	phases    int // phase bins per TDMA frame
+	box       int // phase bins per burst
+	frameDur  float64
+	blockFr   int // frames per block
+	looksCell float64
+	tau1      float64 // threshold on one block
+	tauN      float64 // threshold on Blocks blocks
+	states    map[float64]*combState
+	sum       []float64 // scratch: per phase
+	cnt       []float64
+	boxes     []float64
+	contrast  []float64
+}
+
+type combState struct {
+	acc    [][]float64 // [block][pos*phases + phase]
+	cnt    [][]float64 // [block][phase]
+	cur    int
+	filled int
+	frames int
+	start  []int64 // stream offset of each block's first frame
+	startT []time.Time
+	center float64
+}
+
+// NewComb resolves the channel positions and thresholds.
+func NewComb(cfg CombConfig) (*Comb, error) {
+	if cfg.Bins < 16 || cfg.Rate <= 0 || cfg.Hop <= 0 || len(cfg.Window) != cfg.Bins {
+		return nil, fmt.Errorf("detect: comb: bad geometry (bins %d, hop %d, rate %g)", cfg.Bins, cfg.Hop, cfg.Rate)
+	}
+	if cfg.FalsePerHour == 0 {
+		cfg.FalsePerHour = 0.5
+	}
+	if cfg.Block == 0 {
+		cfg.Block = 500 * time.Millisecond
+	}
+	if cfg.Blocks == 0 {
+		cfg.Blocks = 4
+	}
+	c := &Comb{cfg: cfg, states: map[float64]*combState{}}
+	c.frameDur = float64(cfg.Hop) / cfg.Rate
+	binHz := cfg.Rate / float64(cfg.Bins)
+	c.w = max(1, int(math.Round(200e3/binHz)))
+	c.stride = max(1, c.w/2)
+	for s := 0; s+c.w <= cfg.Bins; s += c.stride {
+		c.pos = append(c.pos, s)
+	}
+	c.phases = int(math.Ceil(TDMAFrame / c.frameDur))
+	c.box = max(1, int(math.Round(546e-6/(TDMAFrame/float64(c.phases)))))
+	c.blockFr = int(cfg.Block.Seconds() / c.frameDur)
+	bc := binCorr(cfg.Window)
+	fc := frameCorr(cfg.Window, cfg.Hop)
+	c.looksCell = looks(bc, fc, c.w, 1)
+	// Tests per hour: every position and phase, once per block for each of
+	// the two integration lengths.
+	evals := 3600 / cfg.Block.Seconds() * float64(len(c.pos)) * float64(c.phases) * 2
+	alpha := cfg.FalsePerHour / evals
+	framesPerPhase := float64(c.blockFr) / float64(c.phases)
+	c.tau1 = c.contrastThreshold(framesPerPhase*float64(c.box), alpha)
+	c.tauN = c.contrastThreshold(framesPerPhase*float64(c.box)*float64(cfg.Blocks), alpha)
+	c.sum = make([]float64, len(c.pos)*c.phases)
+	c.cnt = make([]float64, c.phases)
+	c.boxes = make([]float64, c.phases)
+	c.contrast = make([]float64, len(c.pos))
+	return c, nil
+}
+
+// contrastThreshold is the threshold on max/median for a box of the given
+// number of frames. The median of many boxes is itself noisy; its variance
+// adds to the max's.
+func (c *Comb) contrastThreshold(frames, alpha float64) float64 {
+	m := frames * c.looksCell
+	return gammaThreshold(m, math.Sqrt(1/(m*float64(c.phases)/float64(c.box))), alpha)
+}
+
+func (c *Comb) state(center float64) *combState {
+	s := c.states[center]
+	if s == nil {
+		s = &combState{center: center, start: make([]int64, c.cfg.Blocks), startT: make([]time.Time, c.cfg.Blocks)}
+		for range c.cfg.Blocks {
+			s.acc = append(s.acc, make([]float64, len(c.pos)*c.phases))
+			s.cnt = append(s.cnt, make([]float64, c.phases))
+		}
+		c.states[center] = s
+	}
+	return s
+}
+
+// Process adds one frame, given as the prefix sums of its normalised cells
+// (Detector.Cells) and the floor; at the end of each block it appends the
+// trains found. Frames taken while the receiver is overloaded are skipped.
+func (c *Comb) Process(dst []dsp.Burst, f *channelize.Frame, cum, floor []float32, overloaded bool) []dsp.Burst {
+	if overloaded || floor == nil {
+		return dst
+	}
+	s := c.state(f.Center)
+	if s.frames == 0 {
+		s.start[s.cur] = f.Offset
+		s.startT[s.cur] = f.Time
+		clear(s.acc[s.cur])
+		clear(s.cnt[s.cur])
+	}
+	// Phase of the frame's centre on the TDMA grid, from its absolute
+	// stream position so that visits to this centre line up.
+	ph := c.phase(f.Offset+int64(c.cfg.Hop)/2, f.Rate)
+	acc := s.acc[s.cur]
+	for pi, lo := range c.pos {
+		acc[pi*c.phases+ph] += float64(cum[lo+c.w] - cum[lo])
+	}
+	s.cnt[s.cur][ph]++
+	s.frames++
+	if s.frames < c.blockFr {
+		return dst
+	}
+	// Block complete.
+	s.frames = 0
+	s.filled = min(s.filled+1, c.cfg.Blocks)
+	dst = c.decide(dst, s, f, floor, 1, c.tau1)
+	if s.filled == c.cfg.Blocks {
+		dst = c.decide(dst, s, f, floor, c.cfg.Blocks, c.tauN)
+	}
+	s.cur = (s.cur + 1) % c.cfg.Blocks
+	return dst
+}
+
+// phase returns the TDMA phase bin of stream sample off. When the rate is
+// a whole number of Hz the frame (60/13 ms) is exactly rate·60/13000
+// samples, and integer arithmetic keeps the phase exact over any stream
+// length.
+func (c *Comb) phase(off int64, rate float64) int {
+	var ph int
+	if r := int64(rate); float64(r) == rate && r < 1<<40 && off < 1<<42 {
+		period := r * 60 // the TDMA frame in units of 1/13000 sample
+		ph = int((off * 13000 % period) * int64(c.phases) / period)
+	} else {
+		ph = int(math.Mod(float64(off)/rate, TDMAFrame) / TDMAFrame * float64(c.phases))
+	}
+	return min(ph, c.phases-1)
+}
+
+// decide evaluates the last nb blocks.
+func (c *Comb) decide(dst []dsp.Burst, s *combState, f *channelize.Frame, floor []float32, nb int, tau float64) []dsp.Burst {
+	clear(c.sum)
+	clear(c.cnt)
+	first := s.cur
+	for i := 0; i < nb; i++ {
+		bi := (s.cur - i + c.cfg.Blocks) % c.cfg.Blocks
+		first = bi
+		for j, v := range s.acc[bi] {
+			c.sum[j] += v
+		}
+		for j, v := range s.cnt[bi] {
+			c.cnt[j] += v
+		}
+	}
+	for pi := range c.pos {
+		row := c.sum[pi*c.phases : (pi+1)*c.phases]
+		for ph := range c.phases {
+			var e, n float64
+			for j := 0; j < c.box; j++ {
+				q := (ph + j) % c.phases
+				e += row[q]
+				n += c.cnt[q]
+			}
+			c.boxes[ph] = 1
+			if n > 0 {
+				c.boxes[ph] = e / (n * float64(c.w))
+			}
+		}
+		best := slices.Max(c.boxes)
+		slices.Sort(c.boxes)
+		c.contrast[pi] = 0
+		if med := c.boxes[len(c.boxes)/2]; med > 0 {
+			c.contrast[pi] = best / med
+		}
+	}
+	binHz := f.Rate / float64(c.cfg.Bins)
+	for pi, lo := range c.pos {
+		v := c.contrast[pi]
+		// One report per phone: only the position that hears it best.
+		if v < tau || (pi > 0 && c.contrast[pi-1] > v) || (pi+1 < len(c.pos) && c.contrast[pi+1] >= v) {
+			continue
+		}
+		excess := v - 1
+		var noise float64
+		for k := lo; k < lo+c.w; k++ {
+			noise += float64(floor[k])
+		}
+		fl := f.Center + (float64(lo)-float64(c.cfg.Bins/2))*binHz - binHz/2
+		dst = append(dst, dsp.Burst{
+			Start:    s.startT[first],
+			Offset:   s.start[first],
+			Duration: time.Duration(float64(nb) * c.cfg.Block.Seconds() * float64(time.Second)),
+			Center:   f.Center,
+			FreqLow:  fl,
+			FreqHigh: fl + float64(c.w)*binHz,
+			Freq:     fl + float64(c.w)*binHz/2,
+			// The contrast is the bursts' power over the channel's noise,
+			// averaged over the TDMA frames integrated (DTX lowers it).
+			SNR:       10 * math.Log10(excess),
+			PowerDBFS: 10 * math.Log10(excess*noise),
+			Class:     dsp.ClassGSM,
+			Kind:      "train",
+			Score:     math.Min(1, 0.5+(v-tau)/(tau-1)),
+			Rhythm:    true,
+			Count:     int(float64(nb) * c.cfg.Block.Seconds() / TDMAFrame),
+		})
+	}
+	return dst
+}
+
+// Flush drops partial blocks (a train needs a whole block).
+func (c *Comb) Flush(dst []dsp.Burst) []dsp.Burst { return dst }

@@ -1,0 +1,660 @@
+package detect
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/cellsentry/cellsentry/dsp"
+	"github.com/cellsentry/cellsentry/dsp/channelize"
+)
+
+// Template is the footprint of a transmission the detector looks for.
+type Template struct {
+	Name     string
+	WidthHz  float64
+	Duration time.Duration
+}
+
+// DefaultTemplates covers handset uplink bursts: a GSM channel (200 kHz)
+// for an access burst (325 µs) and a normal burst (546 µs); LTE
+// allocations of 2 and 6 PRB (360 kHz, 1.08 MHz, also PRACH) over a slot and
+// a subframe. A 1-PRB LTE slot is found by the 200 kHz templates (it fills
+// 90 % of them). Wider and longer energy (UMTS, continuous interference) is
+// found by all of them.
+var DefaultTemplates = []Template{
+	{"gsm-access", 200e3, 325 * time.Microsecond},
+	{"gsm-normal", 200e3, 546 * time.Microsecond},
+	{"narrow-subframe", 200e3, 1000 * time.Microsecond},
+	{"2prb-slot", 360e3, 500 * time.Microsecond},
+	{"6prb-slot", 1080e3, 500 * time.Microsecond},
+	{"6prb-subframe", 1080e3, 1000 * time.Microsecond},
+}
+
+// Config sets up a Detector. Bins, Rate and Hop describe the channelizer's
+// frames; Window is its window (for the bin correlation). Zero fields take
+// defaults.
+type Config struct {
+	Bins   int
+	Hop    int
+	Rate   float64
+	Window []float32
+
+	// FalsePerHour is the false-burst rate the thresholds are set for
+	// (default 0.5: below the product's promise of one per hour).
+	FalsePerHour float64
+	// ThresholdDB, when > 0, replaces every template's computed threshold
+	// with this many dB over the floor (a technician's per-band override).
+	ThresholdDB float64
+	// FloorSigma is the relative scatter of the noise-floor estimate
+	// (default 0.03, measured in the noise package's tests).
+	FloorSigma float64
+	// ContinuePfa is the per-frame false-alarm probability of the lower,
+	// hysteresis threshold that keeps a burst going (default 1e-3).
+	ContinuePfa float64
+	// GapFrames is how many quiet frames end a burst (default: 100 µs).
+	GapFrames int
+	// MaxDuration splits longer activity into segments (default 1 s), so
+	// continuous emitters are reported while they last.
+	MaxDuration time.Duration
+	Templates   []Template
+}
+
+// tmpl is a template resolved to bins and frames.
+type tmpl struct {
+	Template
+	w, d   int       // bins, frames
+	tau    float32   // threshold on the mean normalised cell
+	tauSum float32   // the same on the sum of the w·d cells
+	m      float64   // equivalent looks
+	run    []float32 // running sum over d frames, per position of its group
+}
+
+// group is the templates of one width, evaluated at the same positions.
+type group struct {
+	w     int
+	pos   []int     // first bin of each position (stride w/2)
+	depth int       // frames kept: the longest template's
+	ring  []float32 // per position, the last depth band sums
+	tmpls []int     // indices into Detector.tmpls
+}
+
+const historyFrames = 512 // frames of z kept for refining burst edges
+
+// Detector is the CFAR detector. Not safe for concurrent use.
+type Detector struct {
+	cfg       Config
+	bins      int
+	frameDur  float64 // seconds between frame starts
+	binHz     float64
+	tmpls     []tmpl
+	groups    []group
+	maxD      int
+	bc, fc    []float64
+	contLooks int // frames in the continuation statistic
+	contTaus  []float32
+	floor     []float32 // the floor of the current frame
+
+	z     []float32 // this frame's normalised cells
+	cum   []float32 // prefix sums of z
+	hist  [][]float32
+	histC []int   // clipped samples per history frame
+	histO []int64 // sample offset of each history frame
+	histT []time.Time
+	t     int64 // frames since the last reset
+
+	active []*active
+	free   []*active
+
+	center float64
+	rate   float64
+	// Overload tracking.
+	ovl overload
+}
+
+type active struct {
+	startF, endF int64 // first and last hot frame (detector frame count)
+	lo, hi       int   // bins [lo, hi)
+	peak         float32
+	tmpl         int
+	acc          []float32 // Σ(z−1) per bin over the burst's frames
+	frames       int
+	clipped      int
+	cont         [3]float32 // band statistic of the last frames
+	startOffset  int64
+	startTime    time.Time
+	startEdge    float64 // refined start, in frames relative to startF
+}
+
+// New resolves the templates and thresholds.
+func New(cfg Config) (*Detector, error) {
+	if cfg.Bins < 16 || cfg.Rate <= 0 || cfg.Hop <= 0 || len(cfg.Window) != cfg.Bins {
+		return nil, fmt.Errorf("detect: bins %d, hop %d, rate %g, window %d: need ≥16 bins, a hop, a rate and a window of bins length", cfg.Bins, cfg.Hop, cfg.Rate, len(cfg.Window))
+	}
+	if cfg.FalsePerHour == 0 {
+		cfg.FalsePerHour = 0.5
+	}
+	if cfg.FalsePerHour < 0 {
+		return nil, fmt.Errorf("detect: false bursts per hour %g: must be positive", cfg.FalsePerHour)
+	}
+	if cfg.FloorSigma == 0 {
+		cfg.FloorSigma = 0.03
+	}
+	if cfg.ContinuePfa == 0 {
+		cfg.ContinuePfa = 1e-3
+	}
+	if cfg.Templates == nil {
+		cfg.Templates = DefaultTemplates
+	}
+	if cfg.MaxDuration == 0 {
+		cfg.MaxDuration = time.Second
+	}
+	d := &Detector{
+		cfg:      cfg,
+		bins:     cfg.Bins,
+		frameDur: float64(cfg.Hop) / cfg.Rate,
+		binHz:    cfg.Rate / float64(cfg.Bins),
+		bc:       binCorr(cfg.Window),
+		fc:       frameCorr(cfg.Window, cfg.Hop),
+		z:        make([]float32, cfg.Bins),
+		cum:      make([]float32, cfg.Bins+1),
+	}
+	if cfg.GapFrames == 0 {
+		cfg.GapFrames = max(2, int(math.Ceil(100e-6/d.frameDur)))
+		d.cfg.GapFrames = cfg.GapFrames
+	}
+	framesPerHour := 3600 / d.frameDur
+	for _, t := range cfg.Templates {
+		w := min(max(1, int(math.Round(t.WidthHz/d.binHz))), cfg.Bins)
+		dd := max(1, int(math.Round(t.Duration.Seconds()/d.frameDur)))
+		gi := slices.IndexFunc(d.groups, func(g group) bool { return g.w == w })
+		if gi < 0 {
+			var pos []int
+			for s := 0; s+w <= cfg.Bins; s += max(1, w/2) {
+				pos = append(pos, s)
+			}
+			if last := cfg.Bins - w; len(pos) == 0 || pos[len(pos)-1] != last {
+				pos = append(pos, last)
+			}
+			d.groups = append(d.groups, group{w: w, pos: pos})
+			gi = len(d.groups) - 1
+		}
+		g := &d.groups[gi]
+		if len(g.tmpls) == 8 {
+			return nil, fmt.Errorf("detect: more than 8 templates %g Hz wide", t.WidthHz)
+		}
+		g.depth = max(g.depth, dd)
+		m := looks(d.bc, d.fc, w, dd)
+		tests := float64(len(g.pos)) * framesPerHour / float64(dd)
+		alpha := cfg.FalsePerHour / (float64(len(cfg.Templates)) * tests)
+		tau := gammaThreshold(m, cfg.FloorSigma, alpha)
+		if cfg.ThresholdDB > 0 {
+			tau = math.Pow(10, cfg.ThresholdDB/10)
+		}
+		g.tmpls = append(g.tmpls, len(d.tmpls))
+		d.tmpls = append(d.tmpls, tmpl{
+			Template: t, w: w, d: dd, tau: float32(tau), tauSum: float32(tau * float64(w*dd)), m: m,
+			run: make([]float32, len(g.pos)),
+		})
+		d.maxD = max(d.maxD, dd)
+	}
+	for i := range d.groups {
+		g := &d.groups[i]
+		g.ring = make([]float32, len(g.pos)*g.depth)
+	}
+	d.contLooks = 3
+	d.contTaus = make([]float32, cfg.Bins+1)
+	for w := 1; w <= cfg.Bins; w++ {
+		m := float64(w) * float64(d.contLooks) / d.corrFactor()
+		d.contTaus[w] = float32(gammaThreshold(m, cfg.FloorSigma, cfg.ContinuePfa))
+	}
+	d.hist = make([][]float32, historyFrames)
+	for i := range d.hist {
+		d.hist[i] = make([]float32, cfg.Bins)
+	}
+	d.histC = make([]int, historyFrames)
+	d.histO = make([]int64, historyFrames)
+	d.histT = make([]time.Time, historyFrames)
+	const maxActive = 48
+	for range maxActive {
+		d.free = append(d.free, &active{acc: make([]float32, cfg.Bins)})
+	}
+	d.active = make([]*active, 0, maxActive)
+	d.ovl.init(d)
+	return d, nil
+}
+
+// Thresholds reports each template's name, size and threshold in dB over
+// the floor, for logs and the survey.
+func (d *Detector) Thresholds() []TemplateInfo {
+	out := make([]TemplateInfo, len(d.tmpls))
+	for i, t := range d.tmpls {
+		out[i] = TemplateInfo{Name: t.Name, Bins: t.w, Frames: t.d, Looks: t.m, ThresholdDB: 10 * math.Log10(float64(t.tau))}
+	}
+	return out
+}
+
+// TemplateInfo describes one resolved template.
+type TemplateInfo struct {
+	Name         string
+	Bins, Frames int
+	Looks        float64
+	ThresholdDB  float64
+}
+
+// Cells returns the current frame's prefix sums of normalised cells
+// (len bins+1): the sum of z over bins [a, b) is cum[b]−cum[a]. Valid until
+// the next Process.
+func (d *Detector) Cells() []float32 { return d.cum }
+
+// FrameSeconds is the time between frames.
+func (d *Detector) FrameSeconds() float64 { return d.frameDur }
+
+// Normalizer is the noise floor as the detector needs it: per bin, the
+// floor, 1/floor (0 where masked) and 1 where masked (see
+// noise.Floor.Normalizers).
+type Normalizer struct {
+	Floor, Inv, One []float32
+	Masked          int
+}
+
+// Process takes one frame with its noise normalizer (Floor nil means the
+// floor is not ready yet: the frame is skipped) and appends finished
+// bursts to dst. It does not allocate unless dst grows.
+func (d *Detector) Process(dst []dsp.Burst, f *channelize.Frame, nz Normalizer) []dsp.Burst {
+	floor := nz.Floor
+	if f.Reset || f.Center != d.center || f.Rate != d.rate {
+		dst = d.flush(dst)
+		d.center, d.rate = f.Center, f.Rate
+		d.t = 0
+		for i := range d.tmpls {
+			clear(d.tmpls[i].run)
+		}
+		for i := range d.groups {
+			clear(d.groups[i].ring)
+		}
+		d.ovl.reset()
+	}
+	if floor == nil {
+		return dst
+	}
+	n := d.bins
+	z := d.z[:n]
+	p := f.Power[:n]
+	d.floor = floor
+	inv, one := nz.Inv[:n], nz.One[:n]
+	up := 0 // bins more than 3 dB over the floor (masked bins are pinned at 1)
+	for k := range z {
+		v := p[k]*inv[k] + one[k]
+		z[k] = v
+		if v > elevatedZ {
+			up++
+		}
+	}
+	cum := d.cum[:n+1]
+	prefixSum(cum, z)
+	slot := int(d.t % historyFrames)
+	copy(d.hist[slot], z)
+	d.histC[slot] = f.Clipped
+	d.histO[slot] = f.Offset
+	d.histT[slot] = f.Time
+	t := d.t
+	d.t++
+
+	dst = d.ovl.frame(dst, f, up, cum[n], n, nz.Masked)
+
+	// Continue or end the active bursts.
+	for i := 0; i < len(d.active); i++ {
+		a := d.active[i]
+		var s float32
+		for k := a.lo; k < a.hi; k++ {
+			a.acc[k] += z[k] - 1
+		}
+		s = (cum[a.hi] - cum[a.lo]) / float32(a.hi-a.lo)
+		a.cont[0], a.cont[1], a.cont[2] = a.cont[1], a.cont[2], s
+		a.frames++
+		if f.Clipped > 0 {
+			a.clipped++
+		}
+		mean := (a.cont[0] + a.cont[1] + a.cont[2]) / 3
+		if mean >= d.contTau(a.hi-a.lo) {
+			a.endF = t
+		}
+		tooLong := float64(t-a.startF)*d.frameDur >= d.cfg.MaxDuration.Seconds()
+		if t-a.endF > int64(d.cfg.GapFrames) || tooLong {
+			dst = d.finish(dst, a)
+			d.release(i)
+			i--
+		}
+	}
+
+	// Triggers. Templates of one width share the per-frame band sums, kept
+	// in a ring as deep as the longest of them.
+	for gi := range d.groups {
+		g := &d.groups[gi]
+		rp := int(t % int64(g.depth))
+		// Ring slot of the frame leaving each template's span (read
+		// before this frame's sum overwrites the slot).
+		var leave [8]int
+		for i, ti := range g.tmpls {
+			leave[i] = (rp - d.tmpls[ti].d + g.depth) % g.depth
+		}
+		for pi, s := range g.pos {
+			v := cum[s+g.w] - cum[s]
+			ring := g.ring[pi*g.depth : (pi+1)*g.depth]
+			for i, ti := range g.tmpls {
+				tp := &d.tmpls[ti]
+				r := tp.run[pi] + v - ring[leave[i]]
+				tp.run[pi] = r
+				if r >= tp.tauSum && t+1 >= int64(tp.d) {
+					d.trigger(ti, s, s+g.w, t-int64(tp.d)+1, t, r/float32(g.w*tp.d), f)
+				}
+			}
+			ring[rp] = v
+		}
+	}
+	// Keep running sums honest: float32 add/subtract drifts, so rebuild
+	// them from the rings now and then.
+	if t%4096 == 4095 {
+		d.resum()
+	}
+	return dst
+}
+
+// contTau is the hysteresis threshold for a band of w bins averaged over
+// the last three frames (precomputed for every width).
+func (d *Detector) contTau(w int) float32 { return d.contTaus[w] }
+
+func (d *Detector) corrFactor() float64 {
+	// Σ_Δ |ρ(Δ)|² over all Δ ≈ variance inflation of a wide band sum.
+	var s float64
+	for i, v := range d.bc {
+		if i == 0 {
+			s += v
+		} else if i < len(d.bc)/2 {
+			s += 2 * v
+		}
+	}
+	return s
+}
+
+// trigger merges a template hit into an active burst or starts one.
+func (d *Detector) trigger(ti, lo, hi int, t0, t1 int64, stat float32, f *channelize.Frame) {
+	for _, a := range d.active {
+		if lo < a.hi && hi > a.lo && a.endF >= t0-int64(d.cfg.GapFrames) {
+			if stat > a.peak {
+				a.peak = stat
+				a.tmpl = ti
+			}
+			if t1 > a.endF {
+				a.endF = t1
+			}
+			if lo < a.lo || hi > a.hi {
+				d.widen(a, lo, hi, t0)
+			}
+			return
+		}
+	}
+	if len(d.free) == 0 {
+		return // saturated with bursts: the overload logic reports it
+	}
+	a := d.free[len(d.free)-1]
+	d.free = d.free[:len(d.free)-1]
+	a.startF, a.endF = t0, t1
+	a.lo, a.hi = lo, hi
+	a.peak, a.tmpl = stat, ti
+	clear(a.acc)
+	a.frames, a.clipped = 0, 0
+	a.cont = [3]float32{stat, stat, stat}
+	// Accumulate the frames the template already covers (and a margin
+	// before it for the edge search) from history.
+	from := max(t0, d.t-historyFrames+1)
+	for tt := from; tt <= t1; tt++ {
+		slot := int(tt % historyFrames)
+		h := d.hist[slot]
+		for k := lo; k < hi; k++ {
+			a.acc[k] += h[k] - 1
+		}
+		a.frames++
+		if d.histC[slot] > 0 {
+			a.clipped++
+		}
+	}
+	a.startOffset = d.histO[int(from%historyFrames)]
+	a.startTime = d.histT[int(from%historyFrames)]
+	a.startF = from
+	d.active = append(d.active, a)
+}
+
+// widen extends a burst's band, back-filling the new bins from history.
+func (d *Detector) widen(a *active, lo, hi int, _ int64) {
+	nlo, nhi := min(lo, a.lo), max(hi, a.hi)
+	from := max(a.startF, d.t-historyFrames)
+	for tt := from; tt < d.t; tt++ {
+		slot := int(tt % historyFrames)
+		h := d.hist[slot]
+		for k := nlo; k < nhi; k++ {
+			if k >= a.lo && k < a.hi {
+				continue
+			}
+			a.acc[k] += h[k] - 1
+		}
+	}
+	a.lo, a.hi = nlo, nhi
+}
+
+func (d *Detector) release(i int) {
+	a := d.active[i]
+	d.active = append(d.active[:i], d.active[i+1:]...)
+	d.free = append(d.free, a)
+}
+
+// flush ends every active burst (at a retune or the end of the stream).
+func (d *Detector) flush(dst []dsp.Burst) []dsp.Burst {
+	for len(d.active) > 0 {
+		dst = d.finish(dst, d.active[0])
+		d.release(0)
+	}
+	return d.ovl.flush(dst)
+}
+
+// Flush ends every active burst; call it at the end of a stream.
+func (d *Detector) Flush(dst []dsp.Burst) []dsp.Burst { return d.flush(dst) }
+
+// finish refines a burst's extent and appends it.
+func (d *Detector) finish(dst []dsp.Burst, a *active) []dsp.Burst {
+	// Frequency extent: bins whose accumulated excess reaches a quarter of
+	// the (3-bin smoothed) peak, contiguous around the peak.
+	lo, hi := a.lo, a.hi
+	peakK, peakV := lo, float32(math.Inf(-1))
+	sm := func(k int) float32 {
+		s, c := a.acc[k], float32(1)
+		if k > lo {
+			s += a.acc[k-1]
+			c++
+		}
+		if k < hi-1 {
+			s += a.acc[k+1]
+			c++
+		}
+		return s / c
+	}
+	for k := lo; k < hi; k++ {
+		if v := sm(k); v > peakV {
+			peakK, peakV = k, v
+		}
+	}
+	thr := peakV / 4
+	bl, bh := peakK, peakK+1
+	for bl > lo && sm(bl-1) >= thr {
+		bl--
+	}
+	for bh < hi && sm(bh) >= thr {
+		bh++
+	}
+	// Power and SNR over the refined band.
+	var sig, noiseBand float64
+	// The floor moves slowly (a window is a fraction of a second or
+	// more): the current one serves for the whole burst.
+	for k := bl; k < bh; k++ {
+		sig += float64(a.acc[k]) * float64(d.floor[k])
+		noiseBand += float64(d.floor[k])
+	}
+	frames := float64(a.frames)
+	if frames < 1 {
+		frames = 1
+	}
+	sig /= frames
+	// Time extent: refine the edges on the band's per-frame excess where
+	// history still holds it.
+	start, end := d.edges(a, bl, bh)
+	b := dsp.Burst{
+		Center:   d.center,
+		FreqLow:  d.freqOf(bl) - d.binHz/2,
+		FreqHigh: d.freqOf(bh-1) + d.binHz/2,
+		Clipped:  a.clipped > 0,
+		Class:    dsp.ClassUnknown,
+	}
+	// Power-weighted centre.
+	var wsum, fsum float64
+	for k := bl; k < bh; k++ {
+		v := math.Max(float64(a.acc[k]), 0)
+		wsum += v
+		fsum += v * d.freqOf(k)
+	}
+	if wsum > 0 {
+		b.Freq = fsum / wsum
+	} else {
+		b.Freq = (b.FreqLow + b.FreqHigh) / 2
+	}
+	samplesPerFrame := d.frameDur * d.rate
+	b.Offset = a.startOffset + int64(math.Round((start-float64(a.startF))*samplesPerFrame))
+	b.Start = a.startTime.Add(time.Duration((start - float64(a.startF)) * d.frameDur * float64(time.Second)))
+	b.Duration = time.Duration((end - start) * d.frameDur * float64(time.Second))
+	// The excess was averaged over all accumulated frames, including the
+	// margins outside the refined edges: scale to the burst's own length.
+	if dur := end - start; dur > 0.5 && dur < frames {
+		sig *= frames / dur
+	}
+	if sig <= 0 {
+		sig = 1e-30
+	}
+	b.PowerDBFS = 10 * math.Log10(sig)
+	if noiseBand > 0 {
+		b.SNR = 10 * math.Log10(sig/noiseBand)
+	}
+	b.Score = float64(a.peak)
+	if d.ovl.active {
+		// Energy found while the receiver is swamped belongs to the
+		// overload, never to a phone.
+		b.Class, b.Kind = dsp.ClassOverload, "during-overload"
+	}
+	return append(dst, b)
+}
+
+// edges returns the burst's start and end in detector frames (fractional),
+// where the band's per-frame excess crosses half its plateau.
+func (d *Detector) edges(a *active, bl, bh int) (float64, float64) {
+	start, end := float64(a.startF), float64(a.endF+1)
+	from := max(a.startF-4, d.t-historyFrames+1, 0)
+	to := min(a.endF+4, d.t-1)
+	if to-from < 1 {
+		return start, end
+	}
+	// Plateau: mean excess over the hot frames.
+	ex := func(tt int64) float64 {
+		h := d.hist[int(tt%historyFrames)]
+		var s float64
+		for k := bl; k < bh; k++ {
+			s += float64(h[k] - 1)
+		}
+		return s
+	}
+	var plateau float64
+	var n int
+	for tt := max(a.startF, from); tt <= min(a.endF, to); tt++ {
+		plateau += ex(tt)
+		n++
+	}
+	if n == 0 || plateau <= 0 {
+		return start, end
+	}
+	p := plateau / float64(n)
+	half := p / 2
+	frac := func(v float64) float64 { return math.Min(math.Max(v/p, 0), 1) }
+	// Frames cover [j, j+1). The frame holding the leading edge carries
+	// excess in proportion to how much of it the burst covers. Find the
+	// first frame reaching half the plateau (tt): either it holds the edge
+	// (and the frame before is empty) or the frame before does (and tt is
+	// full); s = tt − frac(ex(tt−1)) + 1 − frac(ex(tt)) is right in both
+	// cases.
+	if a.startF >= from {
+		start = float64(a.startF)
+		for tt := from; tt <= to; tt++ {
+			if v := ex(tt); v >= half {
+				start = float64(tt) + 1 - frac(v)
+				if tt > from {
+					start -= frac(ex(tt - 1))
+				}
+				break
+			}
+		}
+	}
+	// Trailing edge, symmetrically: e = tt + frac(ex(tt)) + frac(ex(tt+1)).
+	for tt := to; tt >= from; tt-- {
+		if v := ex(tt); v >= half {
+			end = float64(tt) + frac(v)
+			if tt < to {
+				end += frac(ex(tt + 1))
+			}
+			break
+		}
+	}
+	if end <= start {
+		end = start + 1
+	}
+	return start, end
+}
+
+func (d *Detector) freqOf(k int) float64 {
+	return d.center + (float64(k)-float64(d.bins/2))*d.binHz
+}
+
+// prefixSum sets cum[k] = Σ z[:k]. A plain running sum is one long chain of
+// dependent additions (the floating-point add latency per bin); summing
+// groups of four first shortens the chain four-fold, and the entries inside
+// each group are then filled independently. len(z) must be a multiple of 4.
+func prefixSum(cum, z []float32) {
+	cum = cum[:len(z)+1]
+	cum[0] = 0
+	var run float32
+	for j := 0; j+3 < len(z); j += 4 {
+		g := z[j : j+4 : j+4]
+		q := (g[0] + g[1]) + (g[2] + g[3])
+		c := cum[j+1 : j+5 : j+5]
+		c[0] = run + g[0]
+		c[1] = run + (g[0] + g[1])
+		c[2] = c[1] + g[2]
+		run += q
+		c[3] = run
+	}
+}
+
+// resum rebuilds every running sum from the rings.
+func (d *Detector) resum() {
+	for _, g := range d.groups {
+		rp := int((d.t - 1) % int64(g.depth)) // slot of the newest frame
+		for pi := range g.pos {
+			ring := g.ring[pi*g.depth : (pi+1)*g.depth]
+			for _, ti := range g.tmpls {
+				tp := &d.tmpls[ti]
+				var s float32
+				for j := 0; j < tp.d; j++ {
+					s += ring[(rp-j+g.depth)%g.depth]
+				}
+				tp.run[pi] = s
+			}
+		}
+	}
+}

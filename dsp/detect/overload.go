@@ -1,0 +1,165 @@
+package detect
+
+import (
+	"math"
+	"time"
+
+	"github.com/cellsentry/cellsentry/dsp"
+	"github.com/cellsentry/cellsentry/dsp/channelize"
+)
+
+// overload watches for a receiver that is saturated or swamped: the ADC
+// clipping in nearly every frame while energy covers much of the window, or
+// the whole window lifted far above the floor. A handset next to the sensor
+// clips only during its own bursts and only in its own band, so it does not
+// trip this; a jamming beacon or a radio keyed against the antenna does.
+type overload struct {
+	d       *Detector
+	window  int // frames in the decision window (20 ms)
+	clipped []bool
+	wide    []bool
+	pos     int
+	nClip   int
+	nWide   int
+	filled  int
+
+	active     bool
+	startF     int64
+	startOff   int64
+	startTime  time.Time
+	lastF      int64
+	lastOff    int64
+	sumLift    float64
+	sumPow     float64
+	liftFrames int
+
+	nMasked int
+}
+
+func (o *overload) init(d *Detector) {
+	o.d = d
+	o.window = max(8, int(math.Round(20e-3/d.frameDur)))
+	o.clipped = make([]bool, o.window)
+	o.wide = make([]bool, o.window)
+}
+
+func (o *overload) reset() {
+	clear(o.clipped)
+	clear(o.wide)
+	o.pos, o.nClip, o.nWide, o.filled = 0, 0, 0, 0
+	o.active = false
+}
+
+// Fractions of the window: an overload is declared when 90 % of its
+// frames qualify, and ends when fewer than half do.
+const (
+	ovlOn       = 0.9
+	ovlOff      = 0.5
+	wideBins    = 0.8 // fraction of bins elevated for a "whole window" frame
+	clipBins    = 0.5 // … and for a clipping frame to count as swamping
+	elevatedZ   = 2   // a bin is elevated at 3 dB over its floor
+	wideLiftMin = 10  // dB: a merely wide signal (UMTS) is not an overload
+)
+
+// frame takes one frame's summary: up bins elevated, sum the sum of all
+// normalised cells (masked ones count 1), and how many of the bins are
+// masked.
+func (o *overload) frame(dst []dsp.Burst, f *channelize.Frame, up int, sum float32, bins, masked int) []dsp.Burst {
+	o.nMasked = masked
+	n := bins - masked
+	frac := 0.0
+	meanDB := 0.0
+	if n > 0 {
+		frac = float64(up) / float64(n)
+		meanDB = 10 * math.Log10(math.Max(float64(sum)-float64(o.nMasked), 1e-9)/float64(n))
+	}
+	isClip := f.Clipped > 0 && frac >= clipBins
+	isWide := frac >= wideBins && meanDB >= wideLiftMin
+	if o.clipped[o.pos] {
+		o.nClip--
+	}
+	if o.wide[o.pos] {
+		o.nWide--
+	}
+	o.clipped[o.pos], o.wide[o.pos] = isClip, isWide
+	if isClip {
+		o.nClip++
+	}
+	if isWide {
+		o.nWide++
+	}
+	o.pos = (o.pos + 1) % o.window
+	if o.filled < o.window {
+		o.filled++
+		return dst
+	}
+	t := o.d.t - 1
+	q := float64(max(o.nClip, o.nWide)) / float64(o.window)
+	switch {
+	case !o.active && q >= ovlOn:
+		o.active = true
+		o.startF = t - int64(o.window) + 1
+		o.startOff = f.Offset - int64(o.window-1)*int64(o.d.cfg.Hop)
+		o.startTime = f.Time.Add(-time.Duration(float64(o.window-1) * o.d.frameDur * float64(time.Second)))
+		o.sumLift, o.sumPow, o.liftFrames = 0, 0, 0
+	case o.active && q < ovlOff:
+		dst = o.emit(dst, t)
+		o.active = false
+		return dst
+	}
+	if o.active {
+		var tot float64
+		for _, p := range f.Power {
+			tot += float64(p)
+		}
+		o.sumPow += tot
+		o.sumLift += meanDB
+		o.liftFrames++
+		o.lastF, o.lastOff = t, f.Offset
+		if float64(t-o.startF)*o.d.frameDur >= o.d.cfg.MaxDuration.Seconds() {
+			dst = o.emit(dst, t)
+			o.startF, o.startOff, o.startTime = t+1, f.Offset+int64(o.d.cfg.Hop), f.Time.Add(time.Duration(o.d.frameDur*float64(time.Second)))
+			o.sumLift, o.sumPow, o.liftFrames = 0, 0, 0
+		}
+	}
+	return dst
+}
+
+func (o *overload) emit(dst []dsp.Burst, t int64) []dsp.Burst {
+	d := o.d
+	lift, pow := 0.0, 1e-30
+	if o.liftFrames > 0 {
+		lift = o.sumLift / float64(o.liftFrames)
+		pow = math.Max(o.sumPow/float64(o.liftFrames), pow)
+	}
+	b := dsp.Burst{
+		Start:    o.startTime,
+		Offset:   o.startOff,
+		Duration: time.Duration(float64(t-o.startF+1) * d.frameDur * float64(time.Second)),
+		Center:   d.center,
+		FreqLow:  d.center - d.rate/2,
+		FreqHigh: d.center + d.rate/2,
+		Freq:     d.center,
+		SNR:      lift,
+		Clipped:  o.nClip > 0,
+		Class:    dsp.ClassOverload,
+		Kind:     "overload",
+		Score:    1,
+	}
+	// The power of everything in the window: with the ADC clipping this is
+	// a lower bound.
+	b.PowerDBFS = 10 * math.Log10(pow)
+	return append(dst, b)
+}
+
+func (o *overload) flush(dst []dsp.Burst) []dsp.Burst {
+	if o.active {
+		dst = o.emit(dst, o.lastF)
+		o.active = false
+	}
+	return dst
+}
+
+// Overloaded reports whether the receiver is overloaded now; bursts found
+// meanwhile are not phones.
+func (d *Detector) Overloaded() bool { return d.ovl.active }
