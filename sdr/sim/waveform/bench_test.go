@@ -27,3 +27,65 @@ func BenchmarkGSMBurst(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkLTESlot(b *testing.B) {
+	for _, nPRB := range []int{1, 6, 25} {
+		b.Run(map[int]string{1: "1PRB", 6: "6PRB", 25: "25PRB"}[nPRB], func(b *testing.B) {
+			l, _ := NewLTE(2.4e6)
+			rng := rand.New(rand.NewPCG(1, 2))
+			buf := make([]complex64, l.SlotLen())
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				n, _ = l.Slot(buf, nPRB, QPSK, 0.3, rng)
+			}
+			report(b, n)
+		})
+	}
+	b.Run("6PRB-1.024MSps", func(b *testing.B) {
+		l, _ := NewLTE(1.024e6)
+		rng := rand.New(rand.NewPCG(1, 2))
+		buf := make([]complex64, l.SlotLen())
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			n, _ = l.Slot(buf, 6, QPSK, 0.3, rng)
+		}
+		report(b, n)
+	})
+}
+
+func BenchmarkLTEPUCCHSlot(b *testing.B) {
+	l, _ := NewLTE(2.4e6)
+	rng := rand.New(rand.NewPCG(1, 2))
+	buf := make([]complex64, l.SlotLen())
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n, _ = l.PUCCHSlot(buf, 0.3, rng)
+	}
+	report(b, n)
+}
+
+func BenchmarkLTESRS(b *testing.B) {
+	l, _ := NewLTE(2.4e6)
+	rng := rand.New(rand.NewPCG(1, 2))
+	buf := make([]complex64, l.SRSLen())
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n, _ = l.SRS(buf, 4, 0.3, rng)
+	}
+	report(b, n)
+}
+
+func BenchmarkLTEPRACH(b *testing.B) {
+	l, _ := NewLTE(2.4e6)
+	buf := make([]complex64, l.PRACHLen())
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n, _ = l.PRACH(buf, 129, 13, 0.3)
+	}
+	report(b, n)
+}

@@ -6,6 +6,8 @@ package waveform
 
 import (
 	"math"
+	"math/cmplx"
+	"sort"
 
 	"gonum.org/v1/gonum/dsp/fourier"
 )
@@ -113,6 +115,9 @@ func edges(p []float64, df, ref, levelDB float64) (lo, hi float64) {
 		}
 	}
 	interp := func(i, j int) float64 { // crossing between bins i (above) and j
+		if j < 0 || j >= n {
+			return math.NaN() // never falls below the level
+		}
 		a, b := 10*math.Log10(p[i]/th), 10*math.Log10(p[j]/th)
 		return (float64(i-n/2) + (float64(j-i))*a/(a-b)) * df
 	}
@@ -126,6 +131,22 @@ func meanPower(x []complex64) float64 {
 		s += float64(real(v))*float64(real(v)) + float64(imag(v))*float64(imag(v))
 	}
 	return s / float64(len(x))
+}
+
+// dft evaluates Σ x[n] e^{−j2πfn/rate} at one frequency.
+func dft(x []complex64, f, rate float64) complex128 {
+	var s complex128
+	for n, v := range x {
+		s += complex128(v) * cmplx.Exp(complex(0, -2*math.Pi*f*float64(n)/rate))
+	}
+	return s
+}
+
+// percentile returns the q-quantile (0…1) of v (sorted copy).
+func percentile(v []float64, q float64) float64 {
+	c := append([]float64(nil), v...)
+	sort.Float64s(c)
+	return c[int(q*float64(len(c)-1))]
 }
 
 func db(x float64) float64 { return 10 * math.Log10(x) }
