@@ -99,9 +99,9 @@ func (f *FFT) Transform(dst, src []complex64) {
 	if len(dst) != n || len(src) != n {
 		panic(fmt.Sprintf("fft: Transform lengths dst %d, src %d, want %d", len(dst), len(src), n))
 	}
-	// The codelet for block b reads input t (natural order, t < first) from
-	// in[t%4 or t%8][base[b] + off[t/4]]: see first4, first8, first16.
-	var in [8][]complex64
+	// Codelet b reads input t = t1 + (first/4)·t2 (natural order) from
+	// in[t2][base[b] + off[t1]]; see first4, first8 and first16.
+	var in [4][]complex64
 	var base []uint32
 	var off [4]int
 	if &dst[0] == &src[0] {
@@ -111,38 +111,30 @@ func (f *FFT) Transform(dst, src []complex64) {
 			dst[a], dst[b] = dst[b], dst[a]
 		}
 		// Now block b holds its inputs in bit-reversed order: t sits at
-		// first·b + bitrev(t).
+		// first·b + bitrev(t) = first·b + (first/4)·bitrev(t1) + bitrev2(t2).
 		base = f.inPlace
+		in[0], in[1], in[2], in[3] = dst, dst[2:], dst[1:], dst[3:]
 		switch f.first {
-		case 4:
-			in[0], in[1], in[2], in[3] = dst, dst[2:], dst[1:], dst[3:]
 		case 8:
-			in[0], in[1], in[2], in[3] = dst, dst[4:], dst[2:], dst[6:]
-			in[4], in[5], in[6], in[7] = dst[1:], dst[5:], dst[3:], dst[7:]
+			off[1] = 4
 		case 16:
-			// t = t1 + 4·t2 sits at bitrev2(t2) + 4·bitrev2(t1).
-			in[0], in[1], in[2], in[3] = dst, dst[2:], dst[1:], dst[3:]
 			off = [4]int{0, 8, 4, 12}
 		}
 	} else {
-		base = f.gather
 		// Input t of block b is src[gather[b] + t·n/first].
-		p := 4
-		if f.first == 8 {
-			p = 8
-		}
-		for t := range p {
-			in[t] = src[t*n/p : (t+1)*n/p]
+		base = f.gather
+		for t2 := range in {
+			in[t2] = src[t2*n/4 : (t2+1)*n/4]
 		}
 		for t1 := range off {
-			off[t1] = t1 * n / 16
+			off[t1] = t1 * n / f.first
 		}
 	}
 	switch f.first {
 	case 4:
 		first4(dst, &in, base)
 	case 8:
-		first8(dst, &in, base)
+		first8(dst, &in, base, off[1])
 	case 16:
 		first16(dst, &in, base, &off)
 	}
@@ -179,7 +171,7 @@ func negI(a complex64) complex64 { return complex(imag(a), -real(a)) }
 
 // first4 writes to dst[4b : 4b+4] the 4-point DFT y_k = Σ_t a_t·(−i)^(kt)
 // of a_t = in[t][base[b]].
-func first4(dst []complex64, in *[8][]complex64, base []uint32) {
+func first4(dst []complex64, in *[4][]complex64, base []uint32) {
 	s0, s1, s2, s3 := in[0], in[1], in[2], in[3]
 	s0 = s0[:min(len(s0), len(s1), len(s2), len(s3))]
 	s1, s2, s3 = s1[:len(s0)], s2[:len(s0)], s3[:len(s0)]
@@ -194,22 +186,23 @@ func first4(dst []complex64, in *[8][]complex64, base []uint32) {
 	}
 }
 
-// first8 writes to dst[8b : 8b+8] the 8-point DFT of a_t = in[t][base[b]]:
-// two 4-point DFTs (even and odd t) joined with the twiddles W8^k,
-// W8 = exp(−2πi/8) = (1−i)/√2.
-func first8(dst []complex64, in *[8][]complex64, base []uint32) {
+// first8 writes to dst[8b : 8b+8] the 8-point DFT of x_t, t = t1 + 2·t2,
+// x_t = in[t2][base[b] + t1·off1]: two 4-point DFTs (even and odd t)
+// joined with the twiddles W8^k, W8 = exp(−2πi/8) = (1−i)/√2.
+func first8(dst []complex64, in *[4][]complex64, base []uint32, off1 int) {
 	const h = math.Sqrt2 / 2
-	s0 := in[0][:min(len(in[0]), len(in[1]), len(in[2]), len(in[3]), len(in[4]), len(in[5]), len(in[6]), len(in[7]))]
-	s1, s2, s3, s4 := in[1][:len(s0)], in[2][:len(s0)], in[3][:len(s0)], in[4][:len(s0)]
-	s5, s6, s7 := in[5][:len(s0)], in[6][:len(s0)], in[7][:len(s0)]
+	s0 := in[0][:min(len(in[0]), len(in[1]), len(in[2]), len(in[3]))]
+	s1, s2, s3 := in[1][:len(s0)], in[2][:len(s0)], in[3][:len(s0)]
 	dst = dst[:8*len(base)]
 	for b, r := range base {
-		a0, a2, a4, a6 := s0[r], s2[r], s4[r], s6[r]
+		i := int(r)
+		a0, a2, a4, a6 := s0[i], s1[i], s2[i], s3[i]
 		e0, e1 := a0+a4, a0-a4
 		e2, e3 := a2+a6, negI(a2-a6)
 		E0, E2 := e0+e2, e0-e2
 		E1, E3 := e1+e3, e1-e3
-		a1, a3, a5, a7 := s1[r], s3[r], s5[r], s7[r]
+		i += off1
+		a1, a3, a5, a7 := s0[i], s1[i], s2[i], s3[i]
 		o0, o1 := a1+a5, a1-a5
 		o2, o3 := a3+a7, negI(a3-a7)
 		O0, O2 := o0+o2, negI(o0-o2)
@@ -233,7 +226,7 @@ func first8(dst []complex64, in *[8][]complex64, base []uint32) {
 //
 // Z[t1] is kept in dst at 4·bitrev2(t1), where in the in-place case the
 // inputs of t1 were, so that no input is overwritten before it is read.
-func first16(dst []complex64, in *[8][]complex64, base []uint32, off *[4]int) {
+func first16(dst []complex64, in *[4][]complex64, base []uint32, off *[4]int) {
 	const (
 		h  = math.Sqrt2 / 2
 		c1 = 0.92387953251128675613 // cos(π/8)
