@@ -16,6 +16,12 @@ type Features struct {
 	Kappa     float64 // noise-corrected normalised 4th moment (1 = constant envelope)
 	CP        float64 // cyclic-prefix correlation on the 15 kHz numerology, 0..1
 	CPLooks   int     // products behind CP: on noise CP is about 1/√CPLooks
+	// GMSK is the best normalised correlation with the GSM known bits
+	// (training sequence or access sync), 0..1; 0 when not tried.
+	GMSK float64
+	// Peak is the share of the burst's energy in its loudest 10 µs: near
+	// 1 for an impulse, small for anything a phone sends.
+	Peak float64
 }
 
 // Classifier holds scratch buffers and FFTs for the raw-sample checks.
@@ -26,6 +32,8 @@ type Classifier struct {
 	scratch []complex64
 	cpC     []complex128
 	cpE     []float64
+	gsm     *gmskRefs
+	gsmDec  int
 }
 
 const maxIQ = 1 << 15 // samples examined per burst (13.7 ms at 2.4 MS/s)
@@ -33,7 +41,10 @@ const maxIQ = 1 << 15 // samples examined per burst (13.7 ms at 2.4 MS/s)
 // New returns a classifier for sample rate rate.
 func New(rate float64) *Classifier {
 	slot := int(math.Round(rate * 0.5e-3))
+	dec := max(1, int(rate/1.08e6))
 	return &Classifier{
+		gsm:     newGMSKRefs(rate / float64(dec)),
+		gsmDec:  dec,
 		rate:    rate,
 		ffts:    map[int]*fft.FFT{},
 		buf:     make([]complex64, maxIQ),
@@ -64,11 +75,16 @@ func (c *Classifier) Features(b *dsp.Burst, iq []complex64) Features {
 	f := Features{Bandwidth: b.Bandwidth(), Duration: b.Duration.Seconds(), SNR: b.SNR}
 	// The waveform checks need the burst to stand above the noise, and a
 	// meaningful number of samples.
-	if len(iq) < 64 || b.SNR < 3 {
+	if len(iq) < 16 || b.SNR < 3 {
 		return f
 	}
 	if len(iq) > maxIQ {
 		iq = iq[:maxIQ]
+	}
+	f.Peak = peakShare(iq, max(1, int(10e-6*c.rate)))
+	if len(iq) < 64 {
+		f.HasIQ = true
+		return f
 	}
 	// A narrow burst is decimated first (mixed down and summed over dec
 	// samples: a boxcar whose first null lies at rate/dec, beyond the
@@ -102,8 +118,22 @@ func (c *Classifier) Features(b *dsp.Burst, iq []complex64) Features {
 		// them: only that fraction of the products is independent.
 		f.CPLooks = int(float64(f.CPLooks) * math.Min(1, f.Bandwidth/c.rate))
 	}
+	if gsmFootprint(f.Bandwidth, f.Duration) {
+		// Known-bit check at ≥ 4 samples per bit, over the GSM channel.
+		y := c.bandLimit(iq, b.Freq-b.Center, 240e3, c.gsmDec)
+		access := f.Duration < 0.45e-3
+		f.GMSK = c.gsm.match(y, access)
+		if !access && f.Duration < 0.5e-3 {
+			f.GMSK = math.Max(f.GMSK, c.gsm.match(y, true))
+		}
+	}
 	f.HasIQ = true
 	return f
+}
+
+// gsmFootprint: a burst that could be GSM by its size.
+func gsmFootprint(bw, dur float64) bool {
+	return bw >= 80e3 && bw <= 420e3 && dur >= 0.2e-3 && dur <= 0.8e-3
 }
 
 // bandLimit mixes iq down by off Hz, sums groups of dec samples, and keeps
@@ -205,12 +235,21 @@ const (
 	kappaConstant = 1.35 // κ below: constant envelope (GMSK)
 	cpLTE         = 0.45 // CP correlation above (and well above noise): OFDM-family numerology
 	prbHz         = 180e3
+	// GSM normal bursts last 546.5 µs, LTE slots 500 µs: the detector's
+	// edges are good to about ±20 µs, so the midpoint splits them.
+	normalVsSlot = 523e-6
+	accessMax    = 0.45e-3 // shorter: an access burst (324.9 µs)
+	gmskMatch    = 0.78    // known-bit correlation typical of GSM at 6 dB SNR
+	gmskNone     = 0.6     // below: no GSM known bits at all
+	impulseConc  = 0.6     // share of a burst's energy in its loudest 10 µs
 )
 
 // Decide maps features to a class, a kind and a confidence.
 func Decide(f Features) (dsp.Class, string, float64) {
 	bw, dur := f.Bandwidth, f.Duration
 	switch {
+	case f.HasIQ && f.Peak >= impulseConc && dur < 0.2e-3:
+		return dsp.ClassInterference, "impulse", 0.9
 	case bw < 60e3:
 		// Narrower than any handset channel: a carrier, an FM voice
 		// channel, or a sweep seen a frame at a time.
@@ -218,37 +257,49 @@ func Decide(f Features) (dsp.Class, string, float64) {
 			return dsp.ClassInterference, "carrier", 0.9
 		}
 		return dsp.ClassInterference, "narrowband", 0.7
-	case dur < 40e-6 && bw > 600e3:
-		return dsp.ClassInterference, "impulse", 0.8
+	case dur < 40e-6 && bw > 1.5e6:
+		return dsp.ClassInterference, "impulse", 0.7
 	}
 	if f.HasIQ {
 		switch {
 		case f.CP >= math.Max(cpLTE, 3.5/math.Sqrt(float64(max(f.CPLooks, 1)))):
 			return dsp.ClassLTE, lteKind(bw, dur), 0.9
-		case f.Kappa <= kappaConstant && bw >= 100e3 && bw <= 400e3 && dur <= 2.5e-3:
-			if dur < 0.42e-3 {
+		case gsmFootprint(bw, dur) && dur < accessMax:
+			if f.GMSK >= gmskMatch {
 				return dsp.ClassGSM, "access", 0.9
 			}
-			return dsp.ClassGSM, "normal", 0.9
+			if f.GMSK < gmskNone && lteFootprint(bw, dur) {
+				return dsp.ClassLTE, lteKind(bw, dur), 0.6
+			}
+			return dsp.ClassUnknown, "", 0.4
+		case gsmFootprint(bw, dur):
+			// Known bits and length together: each alone is borderline
+			// at 6 dB between a GSM burst and a 1-PRB LTE slot (whose
+			// PUCCH sequence is nearly constant-envelope too).
+			d := (f.GMSK-gmskMatch)/0.05 + (dur-normalVsSlot)/20e-6
+			if d > 0 && f.GMSK >= gmskNone {
+				return dsp.ClassGSM, "normal", math.Min(0.95, 0.6+0.05*d)
+			}
+			if lteFootprint(bw, dur) {
+				return dsp.ClassLTE, lteKind(bw, dur), math.Min(0.9, 0.6-0.05*d)
+			}
+			return dsp.ClassUnknown, "", 0.4
 		case bw >= 1.6e6 && dur >= 5e-3 && f.Kappa > kappaConstant:
 			return dsp.ClassUMTS, "dpch", 0.8
 		case bw >= 1.6e6 && dur >= 5e-3:
 			return dsp.ClassInterference, "step", 0.6
-		case f.Kappa > kappaConstant && lteFootprint(bw, dur):
+		case lteFootprint(bw, dur):
 			return dsp.ClassLTE, lteKind(bw, dur), 0.6
-		case f.Kappa > kappaConstant && bw <= 400e3:
-			// Not a constant envelope, so not GMSK, and not LTE's shape.
-			return dsp.ClassUnknown, "", 0.4
 		}
+		return dsp.ClassUnknown, "", 0.3
 	}
 	// Footprint alone (weak bursts, or samples no longer at hand).
 	switch {
-	case bw >= 120e3 && bw <= 320e3 && dur >= 0.25e-3 && dur <= 0.7e-3:
-		if dur < 0.42e-3 {
-			return dsp.ClassGSM, "access", 0.6
-		}
-		return dsp.ClassGSM, "normal", 0.6
-	case bw >= 140e3 && bw <= 1.3e6 && dur >= 0.4e-3 && dur <= 1.2e-3:
+	case gsmFootprint(bw, dur) && dur < accessMax && dur >= 0.25e-3:
+		return dsp.ClassGSM, "access", 0.5
+	case gsmFootprint(bw, dur) && dur >= normalVsSlot:
+		return dsp.ClassGSM, "normal", 0.5
+	case lteFootprint(bw, dur):
 		return dsp.ClassLTE, lteKind(bw, dur), 0.5
 	case bw >= 1.6e6 && dur >= 5e-3:
 		return dsp.ClassUMTS, "dpch", 0.4
@@ -276,4 +327,27 @@ func lteKind(bw, dur float64) string {
 		return "pucch"
 	}
 	return "pusch"
+}
+
+// peakShare is the largest share of the total energy of x found in w
+// consecutive samples.
+func peakShare(x []complex64, w int) float64 {
+	if w >= len(x) {
+		return 1
+	}
+	var tot, win, best float64
+	p := func(v complex64) float64 { return float64(real(v))*float64(real(v)) + float64(imag(v))*float64(imag(v)) }
+	for i, v := range x {
+		e := p(v)
+		tot += e
+		win += e
+		if i >= w {
+			win -= p(x[i-w])
+		}
+		best = math.Max(best, win)
+	}
+	if tot <= 0 {
+		return 0
+	}
+	return best / tot
 }

@@ -94,7 +94,9 @@ type Detector struct {
 	bc, fc    []float64
 	contLooks int // frames in the continuation statistic
 	contTaus  []float32
+	cumW2     []float64 // cumulative window energy, 0..1
 	floor     []float32 // the floor of the current frame
+	one       []float32 // its mask (1 = masked)
 
 	z     []float32 // this frame's normalised cells
 	cum   []float32 // prefix sums of z
@@ -124,7 +126,6 @@ type active struct {
 	cont         [3]float32 // band statistic of the last frames
 	startOffset  int64
 	startTime    time.Time
-	startEdge    float64 // refined start, in frames relative to startF
 }
 
 // New resolves the templates and thresholds.
@@ -204,6 +205,15 @@ func New(cfg Config) (*Detector, error) {
 		g.ring = make([]float32, len(g.pos)*g.depth)
 	}
 	d.contLooks = 3
+	// Cumulative window energy, for edge refinement.
+	d.cumW2 = make([]float64, cfg.Bins+1)
+	var sw2 float64
+	for _, w := range cfg.Window {
+		sw2 += float64(w) * float64(w)
+	}
+	for i, w := range cfg.Window {
+		d.cumW2[i+1] = d.cumW2[i] + float64(w)*float64(w)/sw2
+	}
 	d.contTaus = make([]float32, cfg.Bins+1)
 	for w := 1; w <= cfg.Bins; w++ {
 		m := float64(w) * float64(d.contLooks) / d.corrFactor()
@@ -282,7 +292,7 @@ func (d *Detector) Process(dst []dsp.Burst, f *channelize.Frame, nz Normalizer) 
 	n := d.bins
 	z := d.z[:n]
 	p := f.Power[:n]
-	d.floor = floor
+	d.floor, d.one = floor, nz.One
 	inv, one := nz.Inv[:n], nz.One[:n]
 	up := 0 // bins more than 3 dB over the floor (masked bins are pinned at 1)
 	for k := range z {
@@ -382,7 +392,7 @@ func (d *Detector) corrFactor() float64 {
 // trigger merges a template hit into an active burst or starts one.
 func (d *Detector) trigger(ti, lo, hi int, t0, t1 int64, stat float32, f *channelize.Frame) {
 	for _, a := range d.active {
-		if lo < a.hi && hi > a.lo && a.endF >= t0-int64(d.cfg.GapFrames) {
+		if d.touches(lo, hi, a.lo, a.hi) && a.endF >= t0-int64(d.cfg.GapFrames) {
 			if stat > a.peak {
 				a.peak = stat
 				a.tmpl = ti
@@ -485,12 +495,14 @@ func (d *Detector) finish(dst []dsp.Burst, a *active) []dsp.Burst {
 			peakK, peakV = k, v
 		}
 	}
-	thr := peakV / 4
+	thr := peakV / 8
 	bl, bh := peakK, peakK+1
-	for bl > lo && sm(bl-1) >= thr {
+	// Masked bins (the DC spike) carry no excess: step over them when the
+	// band goes on beyond.
+	for bl > lo && (sm(bl-1) >= thr || d.masked(bl-1) && bl-2 >= lo && (d.masked(bl-2) || sm(bl-2) >= thr)) {
 		bl--
 	}
-	for bh < hi && sm(bh) >= thr {
+	for bh < hi && (sm(bh) >= thr || d.masked(bh) && bh+1 < hi && (d.masked(bh+1) || sm(bh+1) >= thr)) {
 		bh++
 	}
 	// Power and SNR over the refined band.
@@ -562,7 +574,6 @@ func (d *Detector) edges(a *active, bl, bh int) (float64, float64) {
 	if to-from < 1 {
 		return start, end
 	}
-	// Plateau: mean excess over the hot frames.
 	ex := func(tt int64) float64 {
 		h := d.hist[int(tt%historyFrames)]
 		var s float64
@@ -571,18 +582,31 @@ func (d *Detector) edges(a *active, bl, bh int) (float64, float64) {
 		}
 		return s
 	}
+	// Plateau: the mean excess of the frames the burst fills. The hot
+	// span also holds frames before the burst (a long template that
+	// triggered) and after it (the hysteresis runs on), so take the frames
+	// above half the largest.
+	var top float64
+	for tt := max(a.startF, from); tt <= min(a.endF, to); tt++ {
+		top = math.Max(top, ex(tt))
+	}
 	var plateau float64
 	var n int
 	for tt := max(a.startF, from); tt <= min(a.endF, to); tt++ {
-		plateau += ex(tt)
-		n++
+		if v := ex(tt); v >= top/2 {
+			plateau += v
+			n++
+		}
 	}
 	if n == 0 || plateau <= 0 {
 		return start, end
 	}
 	p := plateau / float64(n)
 	half := p / 2
-	frac := func(v float64) float64 { return math.Min(math.Max(v/p, 0), 1) }
+	// A frame a fraction c of which the burst covers (at one end) carries
+	// the window energy of that part, G(c) = Σ_{n<cN} w²/Σw², not c:
+	// invert G to turn the frame's excess back into coverage.
+	frac := func(v float64) float64 { return d.coverage(math.Min(math.Max(v/p, 0), 1)) }
 	// Frames cover [j, j+1). The frame holding the leading edge carries
 	// excess in proportion to how much of it the burst covers. Find the
 	// first frame reaching half the plateau (tt): either it holds the edge
@@ -615,6 +639,43 @@ func (d *Detector) edges(a *active, bl, bh int) (float64, float64) {
 		end = start + 1
 	}
 	return start, end
+}
+
+// masked reports whether bin k is masked in the current floor.
+func (d *Detector) masked(k int) bool { return d.one != nil && d.one[k] != 0 }
+
+// touches reports whether bands [lo, hi) and [alo, ahi) overlap or are
+// separated only by masked bins (a burst across the DC spike).
+func (d *Detector) touches(lo, hi, alo, ahi int) bool {
+	if lo < ahi && hi > alo {
+		return true
+	}
+	a, b := ahi, lo // gap [a, b) when the new band is above
+	if hi <= alo {
+		a, b = hi, alo
+	}
+	for k := a; k < b; k++ {
+		if !d.masked(k) {
+			return false
+		}
+	}
+	return true
+}
+
+// coverage inverts the window's cumulative energy: the fraction of a
+// frame's samples (from one end) that hold a fraction e of its weighted
+// energy.
+func (d *Detector) coverage(e float64) float64 {
+	g := d.cumW2
+	i, _ := slices.BinarySearch(g, e)
+	switch {
+	case i <= 0:
+		return 0
+	case i >= len(g):
+		return 1
+	}
+	// Linear interpolation between samples i−1 and i.
+	return (float64(i-1) + (e-g[i-1])/(g[i]-g[i-1])) / float64(len(g)-1)
 }
 
 func (d *Detector) freqOf(k int) float64 {

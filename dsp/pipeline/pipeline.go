@@ -27,6 +27,9 @@ type Config struct {
 	// Rhythm enables the TDMA comb integrator (default on; set
 	// DisableRhythm to turn it off).
 	DisableRhythm bool
+	// OnClassify, if set, sees every burst with the features it was
+	// classified on (for the survey, the evaluation and debugging).
+	OnClassify func(*dsp.Burst, classify.Features)
 }
 
 // ringSize is the raw-sample history kept for the classifier: 2^17
@@ -165,7 +168,11 @@ func (p *Pipeline) classify(b *dsp.Burst) {
 			copy(iq[ringSize-lo:], p.ring[:hi])
 		}
 	}
-	p.cls.Classify(b, iq)
+	f := p.cls.Features(b, iq)
+	b.Class, b.Kind, b.Score = classify.Decide(f)
+	if p.cfg.OnClassify != nil {
+		p.cfg.OnClassify(b, f)
+	}
 }
 
 // Flush ends the bursts still open (at the end of a recording).
