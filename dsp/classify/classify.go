@@ -336,7 +336,9 @@ func peakShare(x []complex64, w int) float64 {
 		return 1
 	}
 	var tot, win, best float64
-	p := func(v complex64) float64 { return float64(real(v))*float64(real(v)) + float64(imag(v))*float64(imag(v)) }
+	p := func(v complex64) float64 {
+		return float64(real(v))*float64(real(v)) + float64(imag(v))*float64(imag(v))
+	}
 	for i, v := range x {
 		e := p(v)
 		tot += e
