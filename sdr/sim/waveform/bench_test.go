@@ -89,3 +89,20 @@ func BenchmarkLTEPRACH(b *testing.B) {
 	}
 	report(b, n)
 }
+
+func BenchmarkWCDMA(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		rate float64
+	}{{"2.4MSps", 2.4e6}, {"1.024MSps", 1.024e6}, {"odd-rate", 2.3456e6}} {
+		b.Run(tc.name, func(b *testing.B) {
+			w, _ := NewWCDMA(tc.rate, 1e6, rand.New(rand.NewPCG(1, 2)))
+			buf := make([]complex64, 16384)
+			b.ReportAllocs()
+			for b.Loop() {
+				w.Read(buf)
+			}
+			report(b, len(buf))
+		})
+	}
+}
