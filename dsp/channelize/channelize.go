@@ -11,14 +11,14 @@ import (
 
 // Config sets the frame geometry. Zero fields take defaults.
 type Config struct {
-	Size   int    // FFT size, a power of two in [16, 8192]; default 128
+	Size   int    // FFT size, a power of two in [16, 8192]; default 256
 	Hop    int    // samples from one frame start to the next, 1..Size; default Size
 	Window string // "tukey" (α=0.5, default), "hann", "blackman-harris", "rect"
 }
 
 // Default frame geometry; see the package doc for why.
 const (
-	DefaultSize   = 128
+	DefaultSize   = 256
 	DefaultWindow = "tukey"
 )
 

@@ -36,7 +36,11 @@ type Classifier struct {
 	gsmDec  int
 }
 
-const maxIQ = 1 << 15 // samples examined per burst (13.7 ms at 2.4 MS/s)
+// MaxSamples is the most samples of a burst the classifier looks at
+// (13.7 ms at 2.4 MS/s); Scratch holds that many.
+const MaxSamples = 1 << 15
+
+const maxIQ = MaxSamples
 
 // New returns a classifier for sample rate rate.
 func New(rate float64) *Classifier {

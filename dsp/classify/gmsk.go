@@ -2,6 +2,7 @@ package classify
 
 import (
 	"math"
+	"math/cmplx"
 )
 
 // GSM's known bits, TS 45.002 §5.2.3 (training sequence set 1) and §5.2.7
@@ -29,9 +30,9 @@ const gsmBitS = 48.0 / 13 * 1e-6 // GSM bit period
 // gmskRef is the GMSK waveform of a known bit run, sampled at the
 // classifier's GSM rate, with where it sits in the burst.
 type gmskRef struct {
-	at  float64 // seconds from the first useful bit to ref[0]
-	ref []complex128
-	e   float64 // Σ|ref|²
+	at     float64 // seconds from the first useful bit to ref[0]
+	ref    []complex128
+	dr, di []float64 // ref[k]·conj(ref[k+D]), D about one bit
 }
 
 // newGMSKRef builds the reference for bits that start at bit index first
@@ -85,7 +86,12 @@ func newGMSKRef(bits []uint8, first int, rate float64) gmskRef {
 		}
 		ph *= math.Pi / 2
 		r.ref[k] = complex(math.Cos(ph), math.Sin(ph))
-		r.e += 1
+	}
+	dlag := max(1, int(math.Round(gsmBitS*rate)))
+	for k := 0; k+dlag < m; k++ {
+		d := r.ref[k] * cmplx.Conj(r.ref[k+dlag])
+		r.dr = append(r.dr, real(d))
+		r.di = append(r.di, imag(d))
 	}
 	return r
 }
@@ -96,13 +102,16 @@ func phi(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
 // burst training sequences (bits 61–86) and the access burst's sync (bits
 // 8–48).
 type gmskRefs struct {
-	rate   float64
-	normal [8]gmskRef
-	access gmskRef
+	rate       float64
+	dlag       int
+	normal     [8]gmskRef
+	access     gmskRef
+	xr, xi, ce []float64 // scratch
+	lastTSC    int
 }
 
 func newGMSKRefs(rate float64) *gmskRefs {
-	g := &gmskRefs{rate: rate}
+	g := &gmskRefs{rate: rate, dlag: max(1, int(math.Round(gsmBitS*rate)))}
 	for i := range tscBits {
 		g.normal[i] = newGMSKRef(tscBits[i][:], 61, rate)
 	}
@@ -127,38 +136,76 @@ const gmskSearch = 30e-6
 // differential one only by the constant 2π·f·D, which the magnitude
 // ignores.
 func (g *gmskRefs) match(x []complex64, access bool) float64 {
-	dlag := max(1, int(math.Round(gsmBitS*g.rate)))
-	var best float64
-	try := func(r *gmskRef) {
-		m := len(r.ref) - dlag
+	dlag := g.dlag
+	n := len(x) - dlag
+	if n <= 0 {
+		return 0
+	}
+	// The differential signal and the running sum of its magnitude, once
+	// per burst; the references' differentials are precomputed.
+	xr, xi, ce := g.xr[:0], g.xi[:0], g.ce[:0]
+	ce = append(ce, 0)
+	for k := 0; k < n; k++ {
+		a, b := x[k], x[k+dlag]
+		re := float64(real(a))*float64(real(b)) + float64(imag(a))*float64(imag(b))
+		im := float64(imag(a))*float64(real(b)) - float64(real(a))*float64(imag(b))
+		xr = append(xr, re)
+		xi = append(xi, im)
+		ce = append(ce, ce[k]+math.Hypot(re, im))
+	}
+	g.xr, g.xi, g.ce = xr, xi, ce
+	// corr is the normalised correlation with r at one lag.
+	corr := func(r *gmskRef, lag int) float64 {
+		m := len(r.dr)
+		if lag < 0 || lag+m > n {
+			return 0
+		}
+		e := ce[lag+m] - ce[lag]
+		if e <= 0 {
+			return 0
+		}
+		// Σ xd·conj(rd) and Σ xd·rd (the other spectral orientation).
+		var ar, ai, br, bi float64
+		px, py := xr[lag:lag+m], xi[lag:lag+m]
+		for k, rr := range r.dr {
+			ri := r.di[k]
+			a, b := px[k], py[k]
+			ar += a*rr + b*ri
+			ai += b*rr - a*ri
+			br += a*rr - b*ri
+			bi += a*ri + b*rr
+		}
+		return math.Sqrt(math.Max(ar*ar+ai*ai, br*br+bi*bi)) / e
+	}
+	// try searches the lags two samples apart (the correlation peak is
+	// about a bit, four samples, wide), then the neighbours of the best.
+	try := func(r *gmskRef) float64 {
 		lag0 := int(math.Round((r.at - gmskSearch) * g.rate))
 		lag1 := int(math.Round((r.at + gmskSearch) * g.rate))
-		for lag := lag0; lag <= lag1; lag++ {
-			if lag < 0 || lag+len(r.ref) > len(x) {
-				continue
+		best, at := 0.0, lag0
+		for lag := lag0; lag <= lag1; lag += 2 {
+			if c := corr(r, lag); c > best {
+				best, at = c, lag
 			}
-			var c, cc complex128
-			var e float64
-			xs := x[lag : lag+len(r.ref)]
-			for k := 0; k < m; k++ {
-				a, b := complex128(xs[k]), complex128(xs[k+dlag])
-				xd := a * complex(real(b), -imag(b))
-				rd := r.ref[k] * complex(real(r.ref[k+dlag]), -imag(r.ref[k+dlag]))
-				c += xd * complex(real(rd), -imag(rd))
-				cc += xd * rd
-				e += cmplxAbs(xd)
-			}
-			if e <= 0 {
-				continue
-			}
-			best = math.Max(best, math.Max(cmplxAbs(c), cmplxAbs(cc))/e)
 		}
+		return math.Max(best, math.Max(corr(r, at-1), corr(r, at+1)))
 	}
 	if access {
-		try(&g.access)
-	} else {
-		for i := range g.normal {
-			try(&g.normal[i])
+		return try(&g.access)
+	}
+	// A phone keeps its training sequence (its cell's colour code) for
+	// the whole call: try the last one matched first.
+	best := try(&g.normal[g.lastTSC])
+	if best >= gmskMatch+0.05 {
+		return best
+	}
+	for i := range g.normal {
+		if i == g.lastTSC {
+			continue
+		}
+		if c := try(&g.normal[i]); c > best {
+			best = c
+			g.lastTSC = i
 		}
 	}
 	return best

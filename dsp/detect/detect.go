@@ -64,20 +64,22 @@ type Config struct {
 // tmpl is a template resolved to bins and frames.
 type tmpl struct {
 	Template
-	w, d   int       // bins, frames
-	tau    float32   // threshold on the mean normalised cell
-	tauSum float32   // the same on the sum of the w·d cells
-	m      float64   // equivalent looks
-	run    []float32 // running sum over d frames, per position of its group
+	w, d   int     // bins, frames
+	tau    float32 // threshold on the mean normalised cell
+	tauSum float32 // the same on the sum of the w·d cells
+	m      float64 // equivalent looks
 }
 
 // group is the templates of one width, evaluated at the same positions.
 type group struct {
-	w     int
-	pos   []int     // first bin of each position (stride w/2)
-	depth int       // frames kept: the longest template's
-	ring  []float32 // per position, the last depth band sums
-	tmpls []int     // indices into Detector.tmpls
+	w      int
+	pos    []int     // first bin of each position (stride w/4)
+	depth  int       // frames kept: the longest template's
+	ring   []float32 // per position, the last depth band sums
+	tmpls  []int     // indices into Detector.tmpls
+	d      []int     // each template's frames
+	tauSum []float32 // each template's threshold on its sum
+	run    []float32 // running sums, per position then per template
 }
 
 const historyFrames = 512 // frames of z kept for refining burst edges
@@ -172,7 +174,7 @@ func New(cfg Config) (*Detector, error) {
 		gi := slices.IndexFunc(d.groups, func(g group) bool { return g.w == w })
 		if gi < 0 {
 			var pos []int
-			for s := 0; s+w <= cfg.Bins; s += max(1, w/2) {
+			for s := 0; s+w <= cfg.Bins; s += max(1, w/4) {
 				pos = append(pos, s)
 			}
 			if last := cfg.Bins - w; len(pos) == 0 || pos[len(pos)-1] != last {
@@ -194,15 +196,17 @@ func New(cfg Config) (*Detector, error) {
 			tau = math.Pow(10, cfg.ThresholdDB/10)
 		}
 		g.tmpls = append(g.tmpls, len(d.tmpls))
+		g.d = append(g.d, dd)
+		g.tauSum = append(g.tauSum, float32(tau*float64(w*dd)))
 		d.tmpls = append(d.tmpls, tmpl{
 			Template: t, w: w, d: dd, tau: float32(tau), tauSum: float32(tau * float64(w*dd)), m: m,
-			run: make([]float32, len(g.pos)),
 		})
 		d.maxD = max(d.maxD, dd)
 	}
 	for i := range d.groups {
 		g := &d.groups[i]
 		g.ring = make([]float32, len(g.pos)*g.depth)
+		g.run = make([]float32, len(g.pos)*len(g.tmpls))
 	}
 	d.contLooks = 3
 	// Cumulative window energy, for edge refinement.
@@ -278,11 +282,9 @@ func (d *Detector) Process(dst []dsp.Burst, f *channelize.Frame, nz Normalizer) 
 		dst = d.flush(dst)
 		d.center, d.rate = f.Center, f.Rate
 		d.t = 0
-		for i := range d.tmpls {
-			clear(d.tmpls[i].run)
-		}
 		for i := range d.groups {
 			clear(d.groups[i].ring)
+			clear(d.groups[i].run)
 		}
 		d.ovl.reset()
 	}
@@ -340,25 +342,29 @@ func (d *Detector) Process(dst []dsp.Burst, f *channelize.Frame, nz Normalizer) 
 	}
 
 	// Triggers. Templates of one width share the per-frame band sums, kept
-	// in a ring as deep as the longest of them.
+	// in a ring as deep as the longest of them; their running sums sit
+	// side by side per position.
 	for gi := range d.groups {
 		g := &d.groups[gi]
+		nt := len(g.tmpls)
 		rp := int(t % int64(g.depth))
 		// Ring slot of the frame leaving each template's span (read
 		// before this frame's sum overwrites the slot).
 		var leave [8]int
-		for i, ti := range g.tmpls {
-			leave[i] = (rp - d.tmpls[ti].d + g.depth) % g.depth
+		for i := range nt {
+			leave[i] = (rp - g.d[i] + g.depth) % g.depth
 		}
+		tau := g.tauSum[:nt]
 		for pi, s := range g.pos {
 			v := cum[s+g.w] - cum[s]
 			ring := g.ring[pi*g.depth : (pi+1)*g.depth]
-			for i, ti := range g.tmpls {
-				tp := &d.tmpls[ti]
-				r := tp.run[pi] + v - ring[leave[i]]
-				tp.run[pi] = r
-				if r >= tp.tauSum && t+1 >= int64(tp.d) {
-					d.trigger(ti, s, s+g.w, t-int64(tp.d)+1, t, r/float32(g.w*tp.d), f)
+			run := g.run[pi*nt : (pi+1)*nt]
+			for i := range run {
+				r := run[i] + v - ring[leave[i]]
+				run[i] = r
+				if r >= tau[i] && t+1 >= int64(g.d[i]) {
+					ti := g.tmpls[i]
+					d.trigger(ti, s, s+g.w, t-int64(g.d[i])+1, t, r/float32(g.w*g.d[i]), f)
 				}
 			}
 			ring[rp] = v
@@ -705,16 +711,16 @@ func prefixSum(cum, z []float32) {
 // resum rebuilds every running sum from the rings.
 func (d *Detector) resum() {
 	for _, g := range d.groups {
+		nt := len(g.tmpls)
 		rp := int((d.t - 1) % int64(g.depth)) // slot of the newest frame
 		for pi := range g.pos {
 			ring := g.ring[pi*g.depth : (pi+1)*g.depth]
-			for _, ti := range g.tmpls {
-				tp := &d.tmpls[ti]
+			for i := range nt {
 				var s float32
-				for j := 0; j < tp.d; j++ {
+				for j := 0; j < g.d[i]; j++ {
 					s += ring[(rp-j+g.depth)%g.depth]
 				}
-				tp.run[pi] = s
+				g.run[pi*nt+i] = s
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cellsentry/cellsentry/dsp"
 	"github.com/cellsentry/cellsentry/sdr"
+	"github.com/cellsentry/cellsentry/sdr/sim"
 )
 
 // cu8Stream renders seconds of dongle-like cu8 bytes: Gaussian noise at
@@ -37,11 +38,56 @@ func cu8Stream(seconds float64) []byte {
 	return out
 }
 
+// sceneStream renders seconds of a built-in scene as its first sensor
+// hears it, as the cu8 bytes a dongle would deliver.
+func sceneStream(tb testing.TB, name string, seconds float64) []byte {
+	sc, err := sim.Builtin(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sc.Duration = time.Duration(seconds * float64(time.Second))
+	src, err := sc.Open(sc.Sensors[0].ID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer src.Close()
+	var out []byte
+	buf := make([]complex64, 1<<16)
+	blk := sdr.Block{Samples: buf}
+	raw := make([]byte, 2*len(buf))
+	for {
+		blk.Samples = buf
+		if err := src.ReadBlock(&blk); err != nil {
+			break
+		}
+		n := sdr.CU8.Encode(raw, blk.Samples)
+		out = append(out, raw[:n]...)
+	}
+	return out
+}
+
 // BenchmarkPipeline runs the whole pipeline (cu8 decode included) on a
-// 2.4 MS/s stream in blocks of 64 Ki samples, as replay and the daemon do.
+// 2.4 MS/s stream in blocks of 64 Ki samples, as replay and the daemon do:
+// on built-in scenes (a quiet night, one GSM call, a busy wing with phones
+// of every kind and interference) and on a worst case for the classifier
+// (a 200 kHz noise burst every TDMA frame, each one checked for GSM's
+// known bits and never matching).
 func BenchmarkPipeline(b *testing.B) {
+	for _, name := range []string{"quiet-night", "gsm-call", "busy-wing", "worst-case"} {
+		b.Run(name, func(b *testing.B) {
+			var raw []byte
+			if name == "worst-case" {
+				raw = cu8Stream(4)
+			} else {
+				raw = sceneStream(b, name, 4)
+			}
+			benchStream(b, raw)
+		})
+	}
+}
+
+func benchStream(b *testing.B, raw []byte) {
 	const rate = 2.4e6
-	raw := cu8Stream(2)
 	const block = 1 << 16
 	p, err := New(Config{})
 	if err != nil {
@@ -62,7 +108,7 @@ func BenchmarkPipeline(b *testing.B) {
 		blk.Seq++
 	}
 	// Warm up: floor, first bursts, buffers grown.
-	for range 200 {
+	for range 100 {
 		step()
 	}
 	b.SetBytes(2 * block)

@@ -154,18 +154,19 @@ func (p *Pipeline) classify(b *dsp.Burst) {
 	if b.Class == dsp.ClassOverload || b.Rhythm {
 		return
 	}
-	// Raw samples of the burst, if still in the ring.
-	n := int64(b.Duration.Seconds()*p.rate + 0.5)
+	// Raw samples of the burst, if still in the ring; of a long burst
+	// (continuous emitters) the first classify.MaxSamples are enough.
+	n := min(int64(b.Duration.Seconds()*p.rate+0.5), classify.MaxSamples)
 	var iq []complex64
-	if n > 0 && n < ringSize/2 && b.Offset >= p.ringEnd-ringSize && b.Offset+n <= p.ringEnd {
+	if n > 0 && b.Offset >= p.ringEnd-ringSize && b.Offset+n <= p.ringEnd {
 		lo := b.Offset & (ringSize - 1)
 		hi := (b.Offset + n) & (ringSize - 1)
 		if lo < hi {
 			iq = p.ring[lo:hi]
 		} else {
 			iq = p.cls.Scratch(int(n))
-			copy(iq, p.ring[lo:])
-			copy(iq[ringSize-lo:], p.ring[:hi])
+			k := copy(iq, p.ring[lo:])
+			copy(iq[k:], p.ring[:hi])
 		}
 	}
 	f := p.cls.Features(b, iq)
