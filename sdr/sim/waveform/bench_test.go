@@ -106,3 +106,33 @@ func BenchmarkWCDMA(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkInterference(b *testing.B) {
+	buf := make([]complex64, 16384)
+	for _, tc := range []struct {
+		name string
+		read func([]complex64)
+	}{
+		{"CW", NewCW(2.4e6, 1e5).Read},
+		{"SweptCW", NewSweptCW(2.4e6, -1e5, 1e5, 1e-3).Read},
+		{"NBFM", NewNBFM(2.4e6, 2.5e3, rand.New(rand.NewPCG(1, 1))).Read},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				tc.read(buf)
+			}
+			report(b, len(buf))
+		})
+	}
+	b.Run("Impulse", func(b *testing.B) {
+		p := NewImpulse(2.4e6)
+		rng := rand.New(rand.NewPCG(1, 1))
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			n, _ = p.Burst(buf, 5e-6, 0.5, rng)
+		}
+		report(b, n)
+	})
+}

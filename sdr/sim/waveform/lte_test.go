@@ -686,3 +686,29 @@ func TestNewLTERejectsBadRate(t *testing.T) {
 		}
 	}
 }
+
+func FuzzLTESlot(f *testing.F) {
+	f.Add(2.4e6, 0.0, uint8(1), uint8(0), uint64(1))
+	f.Add(1.024e6, 0.9, uint8(6), uint8(1), uint64(2))
+	f.Add(2.3456e6, 0.25, uint8(25), uint8(0), uint64(3))
+	f.Fuzz(func(t *testing.T, rate, frac float64, nPRB, mod uint8, seed uint64) {
+		if !(frac >= 0 && frac < 1) || rate > 8e6 {
+			return
+		}
+		l, err := NewLTE(rate)
+		if err != nil {
+			return
+		}
+		p := int(nPRB)%25 + 1
+		buf := make([]complex64, l.SlotLen())
+		n, act := l.Slot(buf, p, LTEMod(mod%2), frac, rand.New(rand.NewPCG(seed, 0)))
+		if n > len(buf) || act.End() != n || math.Abs(float64(act.Len)-0.5e-3*rate) > 1 {
+			t.Fatalf("n=%d span=%+v SlotLen=%d", n, act, len(buf))
+		}
+		for i, v := range buf[:n] {
+			if m := cmplx.Abs(complex128(v)); math.IsNaN(m) || m > 10 {
+				t.Fatalf("|s[%d]| = %g", i, m)
+			}
+		}
+	})
+}
