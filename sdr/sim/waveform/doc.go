@@ -12,6 +12,18 @@
 // TS 36.211; WCDMA chips at 3.84 Mcps with root-raised-cosine roll-off 0.22
 // (TS 25.213, 25.101).
 //
+// # Generators
+//
+//   - GSM: Burst writes a normal or access burst with its 10 µs ramps
+//     (BurstLen samples at most); active span = the useful bits.
+//   - LTE: Slot (PUSCH, 1–25 PRBs, QPSK/16QAM, DMRS on symbol 3),
+//     PUCCHSlot (format 1a), SRS (comb-2 symbol), PRACH (format 0);
+//     SlotLen, SRSLen and PRACHLen size the buffers.
+//   - WCDMA: a continuous uplink stream seen through the window, with
+//     InWindowFraction of its power inside.
+//   - CW, SweptCW, NBFM: continuous interference streams (Read).
+//   - Impulse: microsecond broadband pulses (Burst, Len).
+//
 // # Conventions shared by every generator
 //
 //   - Output is []complex64 at the caller's sample rate (any rate of at

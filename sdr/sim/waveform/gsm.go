@@ -13,12 +13,14 @@ const (
 	GSMBitRate = 13e6 / 48 // bit/s
 	gsmBit     = 48 / 13e6 // s
 
-	// gsmRamp is how long the power takes to rise before the first useful
-	// bit and to fall after the last one. TS 45.005 Annex B (time mask)
-	// lets the ramp use the 10 µs before the useful part (and 10 µs after
-	// it); we use all of it, which keeps the switching transients
-	// narrow-band.
-	gsmRamp = 10e-6 // s
+	// GSMRamp is how long the power takes to rise before the first useful
+	// bit and to fall after the last one, in seconds: a burst written by
+	// GSM.Burst starts GSMRamp before its useful part. TS 45.005 Annex B
+	// (time mask) lets the ramp use the 10 µs before the useful part (and
+	// 10 µs after it); we use all of it, which keeps the switching
+	// transients narrow-band.
+	GSMRamp = 10e-6
+	gsmRamp = GSMRamp
 
 	// gsmBT is the Gaussian filter's 3 dB bandwidth × bit period.
 	gsmBT = 0.3

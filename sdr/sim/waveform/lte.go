@@ -29,10 +29,11 @@ const (
 	prachNZC = 839
 	prachSCS = 1250 // Hz
 
-	// lteBandFrac: subcarriers further than this fraction of the sample
-	// rate from 0 Hz are left out, so that the interpolation filter can
-	// reject everything above rate − lteBandFrac·rate (no aliasing).
-	lteBandFrac = 0.42
+	// bandEdgeFrac: signal further than this fraction of the sample rate
+	// from 0 Hz is left out (LTE subcarriers) or filtered away (WCDMA), so
+	// that the interpolation filters can reject everything above
+	// (1 − bandEdgeFrac)·rate and nothing aliases into ±bandEdgeFrac·rate.
+	bandEdgeFrac = 0.42
 )
 
 // LTEMod is the PUSCH data modulation.
@@ -53,8 +54,8 @@ const (
 // placed directly on subcarriers, the subcarriers at (k + ½)·15 kHz —
 // with an N-point IFFT at fin = N·15 kHz. N is a power of two ≥ 128 (so
 // every cyclic prefix, 160·N/2048 or 144·N/2048 samples, is whole) and
-// large enough that fin ≥ 2.5 × the allocation's half-width: 128 for up
-// to 6 PRBs. The half-subcarrier shift is a multiplication by
+// large enough that fin ≥ 2.5 × the pass-band edge (the allocation's
+// half-width + 15 kHz): 128 for up to 6 PRBs. The half-subcarrier shift is a multiplication by
 // exp(jπ(n − N_CP)/N), so the prefix keeps the −1 factor the real signal
 // has. The slot at fin is then resampled to the caller's rate, at the
 // exact instants (n − frac)/rate, by a band-limited interpolator (see
@@ -63,6 +64,13 @@ const (
 // transmit filter. Subcarriers beyond ±0.42·rate (only for allocations
 // wider than the sampled band) are left out; KeptFraction says how much
 // power remains.
+//
+// Placement: with the half-subcarrier shift, PRBs n0 … n0+nPRB−1 of an
+// N_RB carrier are centred (12·n0 + 6·nPRB − 6·N_RB)·15 kHz from the
+// carrier frequency; a PRACH on PRBs n0 … n0+5 likewise at
+// (12·n0 + 36 − 6·N_RB)·15 kHz. Each symbol's phase is referenced to its
+// own start as in TS 36.211, so a caller's continuous frequency shift only
+// adds a constant phase per symbol, which random data absorbs.
 type LTE struct {
 	rate   float64
 	grids  map[int]*lteGrid // by IFFT size
@@ -125,7 +133,7 @@ func NewLTE(rate float64) (*LTE, error) {
 	// PRACH at prachN·1.25 kHz, at least 1024 points so the 839
 	// subcarriers fit, and ≥ 2.5 × the half-width as for the slots; the
 	// prefix 3168/24576 of a period is then a whole number of samples.
-	fmax := lteBandFrac * rate
+	fmax := bandEdgeFrac * rate
 	half := float64(prachNZC/2) * prachSCS // 419 × 1.25 kHz
 	l.prachKeep = prachNZC / 2
 	if half+prachSCS/2 > fmax {
@@ -147,7 +155,7 @@ func NewLTE(rate float64) (*LTE, error) {
 // lteEdge is the pass-band edge for p PRBs: the allocation's half-width
 // plus one subcarrier, at most 0.42·rate.
 func lteEdge(p int, rate float64) float64 {
-	return math.Min(float64(p)*6*lteSCS+lteSCS, lteBandFrac*rate)
+	return math.Min(float64(p)*6*lteSCS+lteSCS, bandEdgeFrac*rate)
 }
 
 // lteGridSize is the IFFT size for pass-band edge fp: the smallest power
@@ -180,7 +188,7 @@ func (l *LTE) prepare(p int) {
 		l.grids[n] = g
 	}
 	a := &lteAlloc{grid: g, dft: fourier.NewCmplxFFT(M), lo: 0, hi: M}
-	fmax := lteBandFrac * l.rate
+	fmax := bandEdgeFrac * l.rate
 	for m := range M { // subcarrier m at (m − (M−1)/2)·15 kHz, 15 kHz wide
 		if math.Abs(float64(m)-float64(M-1)/2)*lteSCS+lteSCS/2 > fmax {
 			if m < M/2 {

@@ -113,7 +113,7 @@ func NewWCDMA(rate, offsetHz float64, rng *rand.Rand) (*WCDMA, error) {
 	// Kernel length from the Kaiser rule for 70 dB, L ≈ 4.3/Δf, Δf = 0.16·rate
 	// the low-pass transition; at least 32 chips so that the window leaves
 	// the RRC pulse (and its 845 kHz roll-off) nearly untouched.
-	w.taps = max(32, int(math.Ceil(4.3*WCDMAChipRate/((1-2*lteBandFrac)*rate)/2))*2)
+	w.taps = max(32, int(math.Ceil(4.3*WCDMAChipRate/((1-2*bandEdgeFrac)*rate)/2))*2)
 
 	// Chips per output sample = 3.84e6/rate = num/den.
 	if a, b, ok := ratio(WCDMAChipRate, rate, 1024); ok {
