@@ -11,10 +11,13 @@ import (
 // benchSizes are the frame lengths the channelizer may use.
 var benchSizes = []int{64, 128, 256, 512, 1024, 4096}
 
-// BenchmarkFFT compares this package with gonum's CmplxFFT, the only other
-// FFT available to the project: "gonum" is its complex128 transform alone,
-// "gonum+convert" adds the complex64→complex128→complex64 copies a caller
-// holding complex64 samples would pay.
+// BenchmarkFFT compares this package with gonum's FFTs, the only others
+// available to the project. "cellsentry" is Transform out of place and
+// "cellsentry-inplace" copies the frame in and transforms it in place.
+// "gonum" is CmplxFFT.Coefficients on complex128 alone; "gonum+convert" adds
+// the complex64→complex128→complex64 copies that a caller holding complex64
+// samples would pay. "gonum-radix2" is gonum's in-place CoefficientsRadix2
+// (complex128, twiddles by recurrence), including the copy of the frame in.
 func BenchmarkFFT(b *testing.B) {
 	for _, n := range benchSizes {
 		rng := rand.New(rand.NewPCG(1, uint64(n)))
@@ -49,6 +52,17 @@ func BenchmarkFFT(b *testing.B) {
 			}
 			dst := make([]complex128, n)
 			run(b, n, 16, func() { g.Coefficients(dst, src) })
+		})
+		b.Run(fmt.Sprintf("n=%d/gonum-radix2", n), func(b *testing.B) {
+			src := make([]complex128, n)
+			for i, v := range x64 {
+				src[i] = complex128(v)
+			}
+			buf := make([]complex128, n)
+			run(b, n, 16, func() {
+				copy(buf, src)
+				fourier.CoefficientsRadix2(buf)
+			})
 		})
 		b.Run(fmt.Sprintf("n=%d/gonum+convert", n), func(b *testing.B) {
 			g := fourier.NewCmplxFFT(n)

@@ -111,7 +111,7 @@ func (f *FFT) Transform(dst, src []complex64) {
 			dst[a], dst[b] = dst[b], dst[a]
 		}
 		// Now block b holds its inputs in bit-reversed order: t sits at
-		// first·b + bitrev(t) = first·b + (first/4)·bitrev(t1) + bitrev2(t2).
+		// first·b + bitrev(t) = first·b + 4·bitrev(t1) + bitrev2(t2).
 		base = f.inPlace
 		in[0], in[1], in[2], in[3] = dst, dst[2:], dst[1:], dst[3:]
 		switch f.first {
