@@ -30,8 +30,8 @@
 //
 // ns per N-point transform, best of 30 runs, on the development machine
 // (2 cores, "Oxide Virtual Turin-like Processor", Go 1.26, amd64), while
-// other builds shared it (load average 2.5–3.6; medians were 10–80 %
-// higher for every column alike):
+// other builds shared it (load average 2.5–3.6; the medians of the same
+// runs were 4–80 % higher, in every column):
 //
 //	go test -run '^$' -bench BenchmarkFFT -benchtime 300ms -count 10 ./dsp/fft   (three times)
 //

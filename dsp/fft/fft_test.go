@@ -8,6 +8,7 @@ import (
 	"math/cmplx"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"gonum.org/v1/gonum/dsp/fourier"
@@ -280,6 +281,51 @@ func TestInPlace(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestConcurrent shares one FFT between goroutines, as the doc allows:
+// each must get exactly the result of a lone call. A scratch buffer hidden
+// in FFT would make them corrupt each other's frames (and fail under -race).
+func TestConcurrent(t *testing.T) {
+	const n, workers, rounds = 1024, 4, 50
+	f := mustNew(t, n)
+	rng := rand.New(rand.NewPCG(5, 6))
+	in := make([][]complex64, workers)
+	want := make([][]complex64, workers)
+	for w := range in {
+		in[w] = randomFrame(rng, n)
+		want[w] = make([]complex64, n)
+		f.Transform(want[w], in[w])
+	}
+	var wg sync.WaitGroup
+	errs := make([]string, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got := make([]complex64, n)
+			for r := range rounds {
+				if r%2 == 0 {
+					f.Transform(got, in[w])
+				} else {
+					copy(got, in[w])
+					f.Transform(got, got)
+				}
+				for k := range got {
+					if got[k] != want[w][k] {
+						errs[w] = fmt.Sprintf("worker %d round %d: bin %d = %v, want %v", w, r, k, got[k], want[w][k])
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, e := range errs {
+		if e != "" {
+			t.Error(e)
+		}
 	}
 }
 
