@@ -7,12 +7,13 @@
 // The channelizer transforms every IQ sample of a 2.4 MS/s stream, and the
 // whole sensor pipeline must run at ≥ 40× real time on one core: about
 // 10 ns per sample for everything. gonum's dsp/fourier.CmplxFFT (FFTPACK on
-// complex128) costs 18–30 ns per sample before the complex64 ↔ complex128
-// copies; this package costs 2.7–5.6 ns. The project allows a hand-written
-// FFT only while a benchmark shows it faster than gonum by a margin that
-// matters and tests hold it to gonum: BenchmarkFFT is that benchmark, and
-// fft_test.go compares every size from 4 to 65536 with gonum (largest error
-// seen: 6.4e-7 of the output RMS; the tests allow 1e-5).
+// complex128) costs 19–30 ns per sample before the complex64 ↔ complex128
+// copies; this package costs 3–5.5 ns (n = 64…4096, table below). The
+// project allows a hand-written FFT only while a benchmark shows it faster
+// than gonum by a margin that matters and tests hold it to gonum:
+// BenchmarkFFT is that benchmark, and fft_test.go compares every size from
+// 4 to 65536 with gonum (largest error seen on random frames: 6.4e-7 of the
+// output RMS; the tests allow 1e-5).
 //
 // # Algorithm
 //
@@ -23,31 +24,39 @@
 // passes with precomputed twiddle tables. Complex products are written out
 // in float32 (Go's complex64 product converts to float64 and back), and the
 // inner loops index re-sliced equal-length slices so the compiler drops the
-// bounds checks. Radix-8 and radix-16 passes with twiddles were tried and
-// were not faster on amd64: with 15 usable XMM registers they spill.
+// bounds checks. Also tried and not faster on amd64: radix-8 passes (they
+// spill: Go has 15 usable XMM registers), a radix-16 pass staged through
+// memory like the first pass (same loads and stores as two radix-4 passes),
+// unrolling or peeling the radix-4 loop, and 24-byte twiddle entries (the
+// padding to 32 bytes saves address arithmetic).
 //
 // # Measurements
 //
-// ns per N-point transform, best of 30 runs, on the development machine
-// (2 cores, "Oxide Virtual Turin-like Processor", Go 1.26, amd64), while
-// other builds shared it (load average 2.5–3.6; the medians of the same
-// runs were 4–80 % higher, in every column):
+// ns per N-point transform on the development machine (2 cores, "Oxide
+// Virtual Turin-like Processor", Go 1.26, amd64), best of 30 runs of
 //
 //	go test -run '^$' -bench BenchmarkFFT -benchtime 300ms -count 10 ./dsp/fft   (three times)
 //
-//	     n │ cellsentry      │ in place │ gonum CmplxFFT   │ gonum+convert │ gonum radix2 │ speed-up
-//	       │ ns/FFT  ns/samp │ ns/FFT   │ ns/FFT   ns/samp │ ns/FFT        │ ns/FFT       │ vs gonum+convert
-//	    64 │    171     2.68 │      187 │    1149     18.0 │          1256 │          544 │   7.3×
-//	   128 │    385     3.01 │      424 │    2598     20.3 │          2849 │         1269 │   7.4×
-//	   256 │    904     3.53 │      991 │    5304     20.7 │          5443 │         2716 │   6.0×
-//	   512 │   2010     3.93 │     2211 │   12622     24.7 │         13427 │         6153 │   6.7×
-//	  1024 │   4811     4.70 │     5085 │   26929     26.3 │         27696 │        13951 │   5.8×
-//	  4096 │  23066     5.63 │    24925 │  124043     30.3 │        126399 │        69145 │   5.5×
+// while other builds shared the machine (load average 2.4–3.2: the medians
+// of the same runs were up to 80 % higher, in every column):
+//
+//	   n │ cellsentry      │ in place │ gonum CmplxFFT   │ gonum+convert │ gonum radix2 │ speed-up
+//	     │ ns/FFT  ns/samp │ ns/FFT   │ ns/FFT   ns/samp │ ns/FFT        │ ns/FFT       │ vs gonum+convert
+//	  64 │    213     3.33 │      224 │    1495     23.4 │          1241 │          547 │   5.8×
+//	 128 │    383     3.00 │      416 │    2608     20.4 │          2781 │         1182 │   7.3×
+//	 256 │    906     3.54 │     1011 │    5318     20.8 │          5351 │         2638 │   5.9×
+//	 512 │   2110     4.12 │     2624 │   12952     25.3 │         15087 │         6251 │   7.2×
+//	1024 │   4524     4.42 │     5067 │   27072     26.4 │         30129 │        14054 │   6.7×
+//	4096 │  22368     5.46 │    24216 │  122426     29.9 │        125774 │        67803 │   5.6×
 //
 // "in place" includes copying the frame into the buffer first; "gonum
 // radix2" is CoefficientsRadix2 (in place, complex128, twiddles by
 // recurrence, less accurate) including the copy in; neither gonum column
-// counts converting complex64 samples except "gonum+convert".
+// counts converting complex64 samples except "gonum+convert". A cross-check
+// that times per-thread CPU time instead of wall time (so it does not
+// count time lost to other processes), interleaving the variants, gave
+// medians of 163, 426, 866, 1995, 4351 and 21566 ns for this package and
+// 1199, 2733, 5218, 12998, 25786 and 121184 ns for gonum CmplxFFT.
 //
 // # Use
 //
