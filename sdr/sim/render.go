@@ -242,6 +242,10 @@ func (s *Source) Center() float64 { return s.center }
 // Sensor is the ID of the sensor this source renders.
 func (s *Source) Sensor() string { return s.sensor.ID }
 
+// Gain is the tuner gain the sensor runs at, dB (its Gain, or the
+// dongle's RefGain when the scene leaves it 0).
+func (s *Source) Gain() float64 { return s.gain }
+
 // Tune retunes the source to centerHz. Like a real dongle, the samples
 // that follow start with Stale of samples still taken at the old
 // frequency, then Transient of settling (see Dongle), and blocks are
