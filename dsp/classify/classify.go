@@ -2,6 +2,7 @@ package classify
 
 import (
 	"math"
+	"time"
 
 	"github.com/cellsentry/cellsentry/dsp"
 	"github.com/cellsentry/cellsentry/dsp/fft"
@@ -11,6 +12,7 @@ import (
 type Features struct {
 	Bandwidth float64 // Hz
 	Duration  float64 // s
+	Offset    float64 // centre frequency minus the tuned centre, Hz
 	SNR       float64 // dB
 	HasIQ     bool
 	Kappa     float64 // noise-corrected normalised 4th moment (1 = constant envelope)
@@ -22,6 +24,11 @@ type Features struct {
 	// Peak is the share of the burst's energy in its loudest 10 µs: near
 	// 1 for an impulse, small for anything a phone sends.
 	Peak float64
+	// Refined is set when Duration and Start come from the burst's
+	// envelope; Start is then its first sample relative to the detector's
+	// reported start (samples, negative = earlier).
+	Refined bool
+	Start   int
 }
 
 // Classifier holds scratch buffers and FFTs for the raw-sample checks.
@@ -34,6 +41,7 @@ type Classifier struct {
 	cpE     []float64
 	gsm     *gmskRefs
 	gsmDec  int
+	pow     []float64 // envelope scratch
 }
 
 // MaxSamples is the most samples of a burst the classifier looks at
@@ -48,6 +56,7 @@ func New(rate float64) *Classifier {
 	dec := max(1, int(rate/1.08e6))
 	return &Classifier{
 		gsm:     newGMSKRefs(rate / float64(dec)),
+		pow:     make([]float64, maxIQ),
 		gsmDec:  dec,
 		rate:    rate,
 		ffts:    map[int]*fft.FFT{},
@@ -67,26 +76,36 @@ func (c *Classifier) Scratch(n int) []complex64 {
 	return c.scratch[:n]
 }
 
-// Classify sets b.Class, b.Kind and b.Score. iq, if not nil, holds the
-// burst's raw samples at the receiver's tuning.
-func (c *Classifier) Classify(b *dsp.Burst, iq []complex64) {
-	f := c.Features(b, iq)
+// Classify sets b.Class, b.Kind and b.Score, and refines its start and
+// duration from the envelope when it can. iq, if not nil, holds the burst's
+// raw samples at the receiver's tuning with pad samples on either side.
+func (c *Classifier) Classify(b *dsp.Burst, iq []complex64, pad int) Features {
+	f := c.Features(b, iq, pad)
 	b.Class, b.Kind, b.Score = Decide(f)
+	if f.Refined {
+		b.Offset += int64(f.Start)
+		b.Start = b.Start.Add(time.Duration(float64(f.Start) / c.rate * float64(time.Second)))
+		b.Duration = time.Duration(f.Duration * float64(time.Second))
+	}
+	return f
 }
 
-// Features measures a burst.
-func (c *Classifier) Features(b *dsp.Burst, iq []complex64) Features {
-	f := Features{Bandwidth: b.Bandwidth(), Duration: b.Duration.Seconds(), SNR: b.SNR}
+// Features measures a burst. iq holds its raw samples with pad extra
+// samples before and after the span the detector reported (fewer at the
+// edges of what is kept; pad is then the samples actually before it).
+func (c *Classifier) Features(b *dsp.Burst, iq []complex64, pad int) Features {
+	f := Features{Bandwidth: b.Bandwidth(), Duration: b.Duration.Seconds(), SNR: b.SNR, Offset: b.Freq - b.Center}
 	// The waveform checks need the burst to stand above the noise, and a
 	// meaningful number of samples.
-	if len(iq) < 16 || b.SNR < 3 {
+	if len(iq) < 16+2*pad || b.SNR < 3 {
 		return f
 	}
 	if len(iq) > maxIQ {
 		iq = iq[:maxIQ]
 	}
-	f.Peak = peakShare(iq, max(1, int(10e-6*c.rate)))
-	if len(iq) < 64 {
+	nominal := min(len(iq)-pad, pad+int(f.Duration*c.rate+0.5))
+	if nominal-pad < 64 {
+		f.Peak = peakShare(iq[pad:nominal], max(1, int(10e-6*c.rate)))
 		f.HasIQ = true
 		return f
 	}
@@ -95,37 +114,54 @@ func (c *Classifier) Features(b *dsp.Burst, iq []complex64) Features {
 	// band) so that the band-limiting FFT is short; the decimated rate
 	// stays above 2.2× the bandwidth.
 	dec := max(1, int(c.rate/(2.2*f.Bandwidth)))
-	x := c.bandLimit(iq, b.Freq-b.Center, f.Bandwidth, dec)
-	// Leave out the ramps at the ends.
-	trim := len(x) / 10
-	core := x[trim : len(x)-trim]
+	x := c.bandLimit(iq, f.Offset, f.Bandwidth, dec)
 	snr := math.Pow(10, b.SNR/10)
+	// The time grid of the spectrogram (a frame, 107 µs) is too coarse
+	// for the standard lengths (GSM 546.5 µs, an LTE slot 500 µs, an SRS
+	// symbol 71 µs): find the edges on the band-limited envelope.
+	s0, s1 := pad/dec, nominal/dec
+	if b.SNR >= edgeSNR {
+		if e0, e1, ok := envelopeEdges(x, c.rate/float64(dec), s0, s1, snr, c.pow); ok {
+			s0, s1 = e0, e1
+			f.Duration = float64(s1-s0) * float64(dec) / c.rate
+			f.Start = (s0*dec - pad)
+			f.Refined = true
+		}
+	}
+	f.Peak = peakShare(iq[s0*dec:min(len(iq), s1*dec)], max(1, int(10e-6*c.rate)))
+	// Leave out the ramps at the ends.
+	seg := x[s0:s1]
+	trim := len(seg) / 10
+	core := seg[trim : len(seg)-trim]
 	var m2, m4 float64
 	for _, v := range core {
 		p := float64(real(v))*float64(real(v)) + float64(imag(v))*float64(imag(v))
 		m2 += p
 		m4 += p * p
 	}
-	m2 /= float64(len(core))
-	m4 /= float64(len(core))
+	if len(core) > 0 {
+		m2 /= float64(len(core))
+		m4 /= float64(len(core))
+	}
 	n := m2 / (1 + snr)
-	s := m2 - n
-	if s > 0 {
-		f.Kappa = (m4 - 4*s*n - 2*n*n) / (s * s)
+	sg := m2 - n
+	if sg > 0 {
+		f.Kappa = (m4 - 4*sg*n - 2*n*n) / (sg * sg)
 	}
 	// The prefix check needs the full rate (the lag must be a whole number
 	// of samples) and only tells anything for wide bursts, where the
 	// prefix holds several independent samples.
 	if dec == 1 {
-		f.CP, f.CPLooks = c.cpCorrelation(x)
+		f.CP, f.CPLooks = c.cpCorrelation(seg)
 		// Band-limited to bw, samples are correlated over rate/bw of
 		// them: only that fraction of the products is independent.
 		f.CPLooks = int(float64(f.CPLooks) * math.Min(1, f.Bandwidth/c.rate))
 	}
 	if gsmFootprint(f.Bandwidth, f.Duration) {
-		// Known-bit check at ≥ 4 samples per bit, over the GSM channel.
-		y := c.bandLimit(iq, b.Freq-b.Center, 240e3, c.gsmDec)
-		access := f.Duration < 0.45e-3
+		// Known-bit check at ≥ 4 samples per bit, over the GSM channel,
+		// from the (refined) start of the burst.
+		y := c.bandLimit(iq[s0*dec:], f.Offset, 240e3, c.gsmDec)
+		access := f.Duration < accessMax
 		f.GMSK = c.gsm.match(y, access)
 		if !access && f.Duration < 0.5e-3 {
 			f.GMSK = math.Max(f.GMSK, c.gsm.match(y, true))
@@ -133,6 +169,75 @@ func (c *Classifier) Features(b *dsp.Burst, iq []complex64) Features {
 	}
 	f.HasIQ = true
 	return f
+}
+
+// edgeSNR: below this the envelope is too noisy to place edges better than
+// the spectrogram does.
+const edgeSNR = 3
+
+// envelopeEdges finds the span of the burst around the middle of the
+// nominal span [s0, s1) of x (sampled at rate) whose power, lightly
+// smoothed (~4 µs), stands above the level halfway between the noise and
+// the burst's plateau. p is scratch of at least len(x).
+func envelopeEdges(x []complex64, rate float64, s0, s1 int, snr float64, p []float64) (int, int, bool) {
+	n := len(x)
+	if s1-s0 < 8 || s1 > n || cap(p) < n {
+		return 0, 0, false
+	}
+	p = p[:n]
+	half := max(1, int(2e-6*rate))
+	// Centred moving average of |x|² via a running sum.
+	var run float64
+	pw := func(i int) float64 {
+		v := x[i]
+		return float64(real(v))*float64(real(v)) + float64(imag(v))*float64(imag(v))
+	}
+	for i := 0; i < min(half, n); i++ {
+		run += pw(i)
+	}
+	for i := 0; i < n; i++ {
+		if j := i + half; j < n {
+			run += pw(j)
+		}
+		if j := i - half - 1; j >= 0 {
+			run -= pw(j)
+		}
+		lo, hi := max(0, i-half), min(n-1, i+half)
+		p[i] = run / float64(hi-lo+1)
+	}
+	// Plateau: the mean over the middle 60 % of the nominal span.
+	m0, m1 := s0+(s1-s0)/5, s1-(s1-s0)/5
+	var plateau float64
+	for i := m0; i < m1; i++ {
+		plateau += p[i]
+	}
+	plateau /= float64(m1 - m0)
+	noise := plateau / (1 + snr)
+	thr := noise + (plateau-noise)/2
+	// The edges maximise the excess over that level: from the middle, go
+	// out as far as the running sum of p − thr keeps its maximum, so a
+	// dip inside the burst (noise, an SC-FDMA envelope) is bridged when
+	// more burst follows, and the noise outside is not taken.
+	mid := (s0 + s1) / 2
+	e0, e1 := mid, mid+1
+	var acc, best float64
+	for i := mid - 1; i >= 0; i-- {
+		acc += p[i] - thr
+		if acc > best {
+			best, e0 = acc, i
+		}
+	}
+	acc, best = 0, 0
+	for i := mid + 1; i < n; i++ {
+		acc += p[i] - thr
+		if acc > best {
+			best, e1 = acc, i+1
+		}
+	}
+	if e1-e0 < 4 {
+		return 0, 0, false
+	}
+	return e0, e1, true
 }
 
 // gsmFootprint: a burst that could be GSM by its size.
@@ -263,6 +368,10 @@ func Decide(f Features) (dsp.Class, string, float64) {
 		return dsp.ClassInterference, "narrowband", 0.7
 	case dur < 40e-6 && bw > 1.5e6:
 		return dsp.ClassInterference, "impulse", 0.7
+	case bw < 100e3 && math.Abs(f.Offset) < bw:
+		// Narrow energy straddling the tuned centre: the DC spike and the
+		// LO leakage wandering past its mask.
+		return dsp.ClassInterference, "dc", 0.7
 	}
 	if f.HasIQ {
 		switch {

@@ -12,10 +12,23 @@ import (
 
 // GSM TDMA timing: a frame is 60/13 ms (8 slots of 15/26 ms), and a phone in
 // a call sends one burst per frame in its slot.
-const (
-	TDMAFrame = 60.0 / 13 * 1e-3 // s
-	gsmSlot   = 15.0 / 26 * 1e-3 // s
-)
+const TDMAFrame = 60.0 / 13 * 1e-3 // s
+
+// dtxCycle is the 104-frame (480 ms) multiframe that paces a call in DTX
+// silence: only the SACCH (one frame in 26) and the SID frames (8 in 104)
+// are sent then, 12 bursts per 104 frames (TS 45.008 §8.3).
+const dtxCycle = 104
+
+// dtxFrames lists the frames of the 104-multiframe sent in DTX silence,
+// counted from the first SACCH frame: SACCH at 0, 26, 52, 78 (FN mod 26 =
+// 12) and SID at FN mod 104 = 52…59, i.e. 40…47 from the first SACCH.
+var dtxFrames = [12]int{0, 26, 52, 78, 40, 41, 42, 43, 44, 45, 46, 47}
+
+// clipZ caps one frame's mean normalised cell in a channel before it is
+// folded: a −8 dB burst adds 0.16, noise wanders by a few tenths, but an
+// impulse or a passing sweep can add hundreds in a single frame and would
+// otherwise paint a phase by itself.
+const clipZ = 4
 
 // CombConfig sets up a rhythm integrator; geometry as for Config.
 type CombConfig struct {
@@ -31,10 +44,13 @@ type CombConfig struct {
 	Blocks int // default 4 (2 s)
 }
 
-// Comb finds GSM calls too weak for any single burst: for every 200 kHz
+// Comb finds GSM calls too weak for any single burst. For every 200 kHz
 // channel it folds the channel's energy modulo the TDMA frame, so that a
 // burst repeating every 4.615 ms adds up in one phase while noise spreads
-// evenly over all of them. The statistic is the contrast between the best
+// evenly over all of them; and, for calls in DTX silence, it also keeps the
+// frames apart by their place in the 104-frame multiframe, so the twelve
+// bursts a silent call still sends there can be summed without the 92
+// empty frames' noise. The statistic is the contrast between the best
 // burst-long stretch of phases and the median one, which a floor estimate
 // slightly off cannot fake and steady or randomly timed energy (CW, LTE,
 // UMTS) does not produce.
@@ -49,22 +65,23 @@ type Comb struct {
 	looksCell float64
 	tau1      float64 // threshold on one block
 	tauN      float64 // threshold on Blocks blocks
+	tauDTX    float64 // threshold for the DTX pattern on Blocks blocks
 	states    map[float64]*combState
-	sum       []float64 // scratch: per phase
-	cnt       []float64
-	boxes     []float64
-	contrast  []float64
+	// scratch
+	sum      []float64 // [pos][cycle][phase] over the window
+	cnt      []float64 // [cycle][phase]
+	boxes    []float64
+	contrast []float64
 }
 
 type combState struct {
-	acc    [][]float64 // [block][pos*phases + phase]
-	cnt    [][]float64 // [block][phase]
+	acc    [][]float32 // [block][pos][cycle][phase]
+	cnt    [][]float32 // [block][cycle][phase]
 	cur    int
 	filled int
 	frames int
 	start  []int64 // stream offset of each block's first frame
 	startT []time.Time
-	center float64
 }
 
 // NewComb resolves the channel positions and thresholds.
@@ -96,14 +113,18 @@ func NewComb(cfg CombConfig) (*Comb, error) {
 	fc := frameCorr(cfg.Window, cfg.Hop)
 	c.looksCell = looks(bc, fc, c.w, 1)
 	// Tests per hour: every position and phase, once per block for each of
-	// the two integration lengths.
-	evals := 3600 / cfg.Block.Seconds() * float64(len(c.pos)) * float64(c.phases) * 2
-	alpha := cfg.FalsePerHour / evals
+	// the two integration lengths, and every multiframe alignment for the
+	// DTX pattern.
+	perHour := 3600 / cfg.Block.Seconds() * float64(len(c.pos)) * float64(c.phases)
+	alpha := cfg.FalsePerHour / (perHour * (2 + dtxCycle))
 	framesPerPhase := float64(c.blockFr) / float64(c.phases)
 	c.tau1 = c.contrastThreshold(framesPerPhase*float64(c.box), alpha)
 	c.tauN = c.contrastThreshold(framesPerPhase*float64(c.box)*float64(cfg.Blocks), alpha)
-	c.sum = make([]float64, len(c.pos)*c.phases)
-	c.cnt = make([]float64, c.phases)
+	dtxFramesPerPhase := framesPerPhase * float64(cfg.Blocks) * float64(len(dtxFrames)) / dtxCycle
+	c.tauDTX = c.contrastThreshold(dtxFramesPerPhase*float64(c.box), alpha)
+	n := len(c.pos) * dtxCycle * c.phases
+	c.sum = make([]float64, n)
+	c.cnt = make([]float64, dtxCycle*c.phases)
 	c.boxes = make([]float64, c.phases)
 	c.contrast = make([]float64, len(c.pos))
 	return c, nil
@@ -120,10 +141,10 @@ func (c *Comb) contrastThreshold(frames, alpha float64) float64 {
 func (c *Comb) state(center float64) *combState {
 	s := c.states[center]
 	if s == nil {
-		s = &combState{center: center, start: make([]int64, c.cfg.Blocks), startT: make([]time.Time, c.cfg.Blocks)}
+		s = &combState{start: make([]int64, c.cfg.Blocks), startT: make([]time.Time, c.cfg.Blocks)}
 		for range c.cfg.Blocks {
-			s.acc = append(s.acc, make([]float64, len(c.pos)*c.phases))
-			s.cnt = append(s.cnt, make([]float64, c.phases))
+			s.acc = append(s.acc, make([]float32, len(c.pos)*dtxCycle*c.phases))
+			s.cnt = append(s.cnt, make([]float32, dtxCycle*c.phases))
 		}
 		c.states[center] = s
 	}
@@ -144,14 +165,17 @@ func (c *Comb) Process(dst []dsp.Burst, f *channelize.Frame, cum, floor []float3
 		clear(s.acc[s.cur])
 		clear(s.cnt[s.cur])
 	}
-	// Phase of the frame's centre on the TDMA grid, from its absolute
+	// Place of the frame's centre on the TDMA grid, from its absolute
 	// stream position so that visits to this centre line up.
-	ph := c.phase(f.Offset+int64(c.cfg.Hop)/2, f.Rate)
+	cyc, ph := c.phase(f.Offset+int64(c.cfg.Hop)/2, f.Rate)
+	idx := cyc*c.phases + ph
 	acc := s.acc[s.cur]
+	stride := dtxCycle * c.phases
+	lim := float32(clipZ * c.w)
 	for pi, lo := range c.pos {
-		acc[pi*c.phases+ph] += float64(cum[lo+c.w] - cum[lo])
+		acc[pi*stride+idx] += min(cum[lo+c.w]-cum[lo], lim)
 	}
-	s.cnt[s.cur][ph]++
+	s.cnt[s.cur][idx]++
 	s.frames++
 	if s.frames < c.blockFr {
 		return dst
@@ -159,31 +183,39 @@ func (c *Comb) Process(dst []dsp.Burst, f *channelize.Frame, cum, floor []float3
 	// Block complete.
 	s.frames = 0
 	s.filled = min(s.filled+1, c.cfg.Blocks)
-	dst = c.decide(dst, s, f, floor, 1, c.tau1)
+	dst = c.decide(dst, s, f, floor, 1)
 	if s.filled == c.cfg.Blocks {
-		dst = c.decide(dst, s, f, floor, c.cfg.Blocks, c.tauN)
+		dst = c.decide(dst, s, f, floor, c.cfg.Blocks)
 	}
 	s.cur = (s.cur + 1) % c.cfg.Blocks
 	return dst
 }
 
-// phase returns the TDMA phase bin of stream sample off. When the rate is
-// a whole number of Hz the frame (60/13 ms) is exactly rate·60/13000
-// samples, and integer arithmetic keeps the phase exact over any stream
-// length.
-func (c *Comb) phase(off int64, rate float64) int {
-	var ph int
+// phase returns the place of stream sample off on the TDMA grid: the TDMA
+// frame number modulo the 104-multiframe (counted from the stream's
+// start, since the real frame number is unknown) and the phase bin within
+// the frame. When the rate is a whole number of Hz the frame (60/13 ms) is
+// exactly rate·60/13000 samples, and integer arithmetic keeps the phase
+// exact over any stream length.
+func (c *Comb) phase(off int64, rate float64) (int, int) {
+	var fn int64
+	var frac float64
 	if r := int64(rate); float64(r) == rate && r < 1<<40 && off < 1<<42 {
 		period := r * 60 // the TDMA frame in units of 1/13000 sample
-		ph = int((off * 13000 % period) * int64(c.phases) / period)
+		x := off * 13000
+		fn = x / period
+		frac = float64(x%period) / float64(period)
 	} else {
-		ph = int(math.Mod(float64(off)/rate, TDMAFrame) / TDMAFrame * float64(c.phases))
+		t := float64(off) / rate / TDMAFrame
+		fn = int64(t)
+		frac = t - float64(fn)
 	}
-	return min(ph, c.phases-1)
+	return int(fn % dtxCycle), min(int(frac*float64(c.phases)), c.phases-1)
 }
 
-// decide evaluates the last nb blocks.
-func (c *Comb) decide(dst []dsp.Burst, s *combState, f *channelize.Frame, floor []float32, nb int, tau float64) []dsp.Burst {
+// decide evaluates the last nb blocks: the plain TDMA fold (every frame)
+// and, on the long window, the DTX pattern.
+func (c *Comb) decide(dst []dsp.Burst, s *combState, f *channelize.Frame, floor []float32, nb int) []dsp.Burst {
 	clear(c.sum)
 	clear(c.cnt)
 	first := s.cur
@@ -191,34 +223,73 @@ func (c *Comb) decide(dst []dsp.Burst, s *combState, f *channelize.Frame, floor 
 		bi := (s.cur - i + c.cfg.Blocks) % c.cfg.Blocks
 		first = bi
 		for j, v := range s.acc[bi] {
-			c.sum[j] += v
+			c.sum[j] += float64(v)
 		}
 		for j, v := range s.cnt[bi] {
-			c.cnt[j] += v
+			c.cnt[j] += float64(v)
 		}
 	}
+	tau := c.tau1
+	if nb > 1 {
+		tau = c.tauN
+	}
+	dst = c.report(dst, s, f, floor, nb, first, tau, false)
+	if nb > 1 {
+		dst = c.report(dst, s, f, floor, nb, first, c.tauDTX, true)
+	}
+	return dst
+}
+
+// report computes each position's contrast (plain fold, or the DTX
+// pattern over every multiframe alignment) and appends a train for each
+// position above tau that hears it best.
+func (c *Comb) report(dst []dsp.Burst, s *combState, f *channelize.Frame, floor []float32, nb, first int, tau float64, dtx bool) []dsp.Burst {
+	stride := dtxCycle * c.phases
 	for pi := range c.pos {
-		row := c.sum[pi*c.phases : (pi+1)*c.phases]
-		for ph := range c.phases {
-			var e, n float64
-			for j := 0; j < c.box; j++ {
-				q := (ph + j) % c.phases
-				e += row[q]
-				n += c.cnt[q]
+		row := c.sum[pi*stride : (pi+1)*stride]
+		if !dtx {
+			// All frames: sum over the multiframe.
+			for ph := range c.phases {
+				var e, n float64
+				for j := 0; j < c.box; j++ {
+					q := (ph + j) % c.phases
+					for cy := range dtxCycle {
+						e += row[cy*c.phases+q]
+						n += c.cnt[cy*c.phases+q]
+					}
+				}
+				c.boxes[ph] = ratio(e, n*float64(c.w))
 			}
-			c.boxes[ph] = 1
-			if n > 0 {
-				c.boxes[ph] = e / (n * float64(c.w))
-			}
+			c.contrast[pi] = contrast(c.boxes[:c.phases])
+			continue
 		}
-		best := slices.Max(c.boxes)
-		slices.Sort(c.boxes)
+		// The DTX pattern, for every alignment of the multiframe: the
+		// contrast is taken among the phases of the same twelve frames,
+		// so that energy that comes and goes with time (a sweep passing,
+		// a radio keyed, a floor step) lights every phase alike and
+		// cancels, while a silent call lights one phase.
 		c.contrast[pi] = 0
-		if med := c.boxes[len(c.boxes)/2]; med > 0 {
-			c.contrast[pi] = best / med
+		for a := range dtxCycle {
+			for ph := range c.phases {
+				var e, n float64
+				for _, fr := range dtxFrames {
+					cy := (a + fr) % dtxCycle
+					for j := 0; j < c.box; j++ {
+						q := (ph + j) % c.phases
+						e += row[cy*c.phases+q]
+						n += c.cnt[cy*c.phases+q]
+					}
+				}
+				c.boxes[ph] = ratio(e, n*float64(c.w))
+			}
+			c.contrast[pi] = math.Max(c.contrast[pi], contrast(c.boxes[:c.phases]))
 		}
 	}
 	binHz := f.Rate / float64(c.cfg.Bins)
+	kind := "train"
+	if dtx {
+		kind = "train-dtx"
+	}
 	for pi, lo := range c.pos {
 		v := c.contrast[pi]
 		// One report per phone: only the position that hears it best.
@@ -244,13 +315,30 @@ func (c *Comb) decide(dst []dsp.Burst, s *combState, f *channelize.Frame, floor 
 			SNR:       10 * math.Log10(excess),
 			PowerDBFS: 10 * math.Log10(excess*noise),
 			Class:     dsp.ClassGSM,
-			Kind:      "train",
+			Kind:      kind,
 			Score:     math.Min(1, 0.5+(v-tau)/(tau-1)),
 			Rhythm:    true,
 			Count:     int(float64(nb) * c.cfg.Block.Seconds() / TDMAFrame),
 		})
 	}
 	return dst
+}
+
+// contrast is the largest value over the median, in place (it sorts).
+func contrast(v []float64) float64 {
+	best := slices.Max(v)
+	slices.Sort(v)
+	if med := v[len(v)/2]; med > 0 {
+		return best / med
+	}
+	return 0
+}
+
+func ratio(e, n float64) float64 {
+	if n <= 0 {
+		return 1
+	}
+	return e / n
 }
 
 // Flush drops partial blocks (a train needs a whole block).

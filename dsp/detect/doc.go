@@ -17,8 +17,8 @@
 //
 // The threshold of each template comes from the false-alarm rate the
 // technician sets (false bursts per hour): with n templates evaluated at p
-// positions every frame, a template spanning d frames gets
-// α = rate / (n · p · frames-per-hour / d) and τ = Gamma(M', M').Quantile(1 − α),
+// positions every frame, each gets α = rate / (n · p · frames-per-hour) and
+// τ = Gamma(M', M').Quantile(1 − α),
 // a threshold in dB over the floor (10·log10 τ) that can be overridden per
 // band.
 package detect

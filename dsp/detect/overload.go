@@ -32,8 +32,6 @@ type overload struct {
 	sumLift    float64
 	sumPow     float64
 	liftFrames int
-
-	nMasked int
 }
 
 func (o *overload) init(d *Detector) {
@@ -51,27 +49,33 @@ func (o *overload) reset() {
 }
 
 // Fractions of the window: an overload is declared when 90 % of its
-// frames qualify, and ends when fewer than half do.
+// frames qualify, and ends when fewer than half do. Levels are against
+// the baseline floor, which a jammer does not drag up with it.
 const (
 	ovlOn       = 0.9
 	ovlOff      = 0.5
 	wideBins    = 0.8 // fraction of bins elevated for a "whole window" frame
 	clipBins    = 0.5 // … and for a clipping frame to count as swamping
-	elevatedZ   = 2   // a bin is elevated at 3 dB over its floor
-	wideLiftMin = 10  // dB: a merely wide signal (UMTS) is not an overload
+	elevatedZ   = 2   // a bin is elevated at 3 dB over the baseline floor
+	wideLiftMin = 20  // dB: a merely wide signal (UMTS) is not an overload
 )
 
-// frame takes one frame's summary: up bins elevated, sum the sum of all
-// normalised cells (masked ones count 1), and how many of the bins are
-// masked.
-func (o *overload) frame(dst []dsp.Burst, f *channelize.Frame, up int, sum float32, bins, masked int) []dsp.Burst {
-	o.nMasked = masked
-	n := bins - masked
-	frac := 0.0
-	meanDB := 0.0
-	if n > 0 {
+// frame looks at one frame against the baseline floor (unmasked bins
+// have baseInv > 0; n of them).
+func (o *overload) frame(dst []dsp.Burst, f *channelize.Frame, baseInv []float32, n int) []dsp.Burst {
+	frac, meanDB := 0.0, 0.0
+	if n > 0 && baseInv != nil {
+		var up int
+		var sum float32
+		for k, p := range f.Power {
+			v := p * baseInv[k]
+			sum += v
+			if v > elevatedZ {
+				up++
+			}
+		}
 		frac = float64(up) / float64(n)
-		meanDB = 10 * math.Log10(math.Max(float64(sum)-float64(o.nMasked), 1e-9)/float64(n))
+		meanDB = 10 * math.Log10(math.Max(float64(sum), 1e-9)/float64(n))
 	}
 	isClip := f.Clipped > 0 && frac >= clipBins
 	isWide := frac >= wideBins && meanDB >= wideLiftMin

@@ -100,6 +100,7 @@ type Score struct {
 	// False counts detections that cover no emission at all; Phone counts
 	// detections classified as a phone (gsm, lte, umts).
 	False, Phone int
+	FalsePhone   int               // false detections classified as a phone
 	ByClass      map[dsp.Class]int // classes of the detections
 }
 
@@ -141,6 +142,9 @@ func (o *Outcome) Evaluate(keep func(*Truth) bool) Score {
 		}
 		if !hit {
 			s.False++
+			if b.Class.IsPhone() {
+				s.FalsePhone++
+			}
 		}
 	}
 	for j := range o.Truth {

@@ -45,6 +45,9 @@ type state struct {
 	ringPos  int
 	floor    []float32 // current estimate (mean noise power per bin)
 	inv      []float32 // 1/floor, 0 where masked
+	base     []float32 // slow floor: the lowest floor, rising at most BaselineRise
+	baseInv  []float32 // 1/base, 0 where masked
+	rise     float32   // factor base may rise by per estimate
 	maskOne  []float32 // 1 where masked, else 0
 	nMasked  int
 	mask     []bool
@@ -119,6 +122,8 @@ func (f *Floor) newState(center, rate float64) *state {
 		ring:     make([][]float32, f.cfg.Windows),
 		floor:    make([]float32, n),
 		inv:      make([]float32, n),
+		base:     make([]float32, n),
+		baseInv:  make([]float32, n),
 		maskOne:  make([]float32, n),
 		mask:     make([]bool, n),
 		fixed:    make([]bool, n),
@@ -147,8 +152,19 @@ func (f *Floor) newState(center, rate float64) *state {
 		}
 	}
 	copy(s.mask, s.fixed)
+	// Estimates come every Short·Sub frames of bins/rate seconds (no
+	// overlap assumed).
+	every := float64(f.cfg.Short*f.cfg.Sub) * float64(n) / rate
+	s.rise = float32(math.Pow(10, BaselineRiseDBPerMin/10*every/60))
 	return s
 }
+
+// BaselineRiseDBPerMin bounds how fast the baseline floor follows the
+// floor upwards: a jammer or a stuck-on transmitter lifts the floor within a
+// second, the baseline only by this much a minute, so the lift stays
+// visible (an overload) instead of becoming the new normal; downwards the
+// baseline follows at once.
+const BaselineRiseDBPerMin = 1.0
 
 // Update feeds one frame of per-bin power taken at center with sample
 // rate rate. It does not allocate once the centre has been seen.
@@ -278,6 +294,17 @@ func (f *Floor) estimate(s *state, minima []float32, bias float64) {
 		}
 	}
 	copy(s.floor, sm)
+	for k, v := range s.floor {
+		if s.base[k] == 0 || v < s.base[k]*s.rise {
+			s.base[k] = v
+		} else {
+			s.base[k] *= s.rise
+		}
+		s.baseInv[k] = 0
+		if !s.mask[k] && s.base[k] > 0 {
+			s.baseInv[k] = 1 / s.base[k]
+		}
+	}
 	s.nMasked = 0
 	for k, v := range s.floor {
 		s.inv[k], s.maskOne[k] = 0, 1
@@ -326,6 +353,16 @@ func (f *Floor) Masked(center float64) []bool {
 		return nil
 	}
 	return s.mask
+}
+
+// BaselineInv returns 1/baseline per bin for center (0 where masked), or
+// nil before Ready. See BaselineRiseDBPerMin.
+func (f *Floor) BaselineInv(center float64) []float32 {
+	s := f.states[center]
+	if s == nil || !s.ready {
+		return nil
+	}
+	return s.baseInv
 }
 
 // LevelDBFS is the median floor across unmasked bins for center expressed

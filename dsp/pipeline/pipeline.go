@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/cellsentry/cellsentry/dsp"
@@ -49,10 +50,16 @@ type Pipeline struct {
 	ring    []complex64
 	ringEnd int64 // stream index one past the newest sample in ring
 
-	out     []dsp.Burst // bursts of the current call
-	pending []dsp.Burst
-	err     error
-	stats   Stats
+	out      []dsp.Burst // bursts of the current call
+	pending  []dsp.Burst // found in this frame, to classify
+	hold     []dsp.Burst // classified, waiting for the image check
+	recent   [32]dsp.Burst
+	nrecent  int
+	now      int64 // stream offset of the latest frame
+	lastClip int64 // stream offset of the latest frame with clipped samples
+	strong   map[float64]*strongBins
+	err      error
+	stats    Stats
 }
 
 // Stats counts what the pipeline has seen.
@@ -61,6 +68,9 @@ type Stats struct {
 	Frames  int64
 	Dropped int64
 	Bursts  [8]int64 // by dsp.Class
+	// TrainsExplained counts rhythm trains not reported because strong
+	// single bursts already account for them.
+	TrainsExplained int64
 }
 
 // New checks cfg. The stages that depend on the sample rate are built on
@@ -70,7 +80,7 @@ func New(cfg Config) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pipeline{cfg: cfg, ch: ch, ring: make([]complex64, ringSize)}
+	p := &Pipeline{cfg: cfg, ch: ch, ring: make([]complex64, ringSize), strong: map[float64]*strongBins{}}
 	p.floor, err = noise.New(noise.Config{Bins: ch.Size(), SpurHz: cfg.SpurHz})
 	if err != nil {
 		return nil, err
@@ -125,10 +135,13 @@ func (p *Pipeline) Process(dst []dsp.Burst, b *sdr.Block) ([]dsp.Burst, error) {
 // Frame is the channelizer's sink.
 func (p *Pipeline) Frame(f *channelize.Frame) {
 	p.stats.Frames++
+	if f.Clipped > 0 {
+		p.lastClip = f.Offset
+	}
 	fl := p.floor.Floor(f.Center)
 	inv, one, masked := p.floor.Normalizers(f.Center)
 	start := len(p.pending)
-	p.pending = p.det.Process(p.pending, f, detect.Normalizer{Floor: fl, Inv: inv, One: one, Masked: masked})
+	p.pending = p.det.Process(p.pending, f, detect.Normalizer{Floor: fl, Inv: inv, One: one, Masked: masked, BaseInv: p.floor.BaselineInv(f.Center)})
 	if p.comb != nil && fl != nil {
 		p.pending = p.comb.Process(p.pending, f, p.det.Cells(), fl, p.det.Overloaded())
 	}
@@ -136,17 +149,188 @@ func (p *Pipeline) Frame(f *channelize.Frame) {
 	if len(p.pending) > start {
 		p.finish()
 	}
+	p.now = f.Offset
+	if len(p.hold) > 0 {
+		p.release(false)
+	}
 }
 
-// finish classifies pending bursts and moves them to the output.
+// finish classifies pending bursts (while their samples are still in the
+// ring) and holds them for the image check.
 func (p *Pipeline) finish() {
 	for i := range p.pending {
 		b := &p.pending[i]
+		if p.duplicate(b) {
+			continue
+		}
 		p.classify(b)
-		p.out = append(p.out, *b)
-		p.stats.Bursts[b.Class]++
+		if b.Rhythm && p.lastClip >= b.Offset {
+			// The ADC clipped while this train was integrated: its level
+			// is a lower bound, and weaker trains beside it may be
+			// distortion products.
+			b.Clipped = true
+		}
+		p.hold = append(p.hold, *b)
 	}
 	p.pending = p.pending[:0]
+}
+
+// strongSNR: single bursts this strong are remembered per bin, so that a
+// rhythm train they explain is not reported again (on their own channel,
+// its neighbours, which their skirts reach, or its IQ mirror).
+const strongSNR = 6
+
+// strongBins remembers, per bin of one centre, when the last strong single
+// burst there ended and how strong it was.
+type strongBins struct {
+	end []int64
+	pow []float32
+}
+
+func (p *Pipeline) markStrong(b *dsp.Burst) {
+	sb := p.strong[b.Center]
+	if sb == nil {
+		n := p.ch.Size()
+		sb = &strongBins{end: make([]int64, n), pow: make([]float32, n)}
+		p.strong[b.Center] = sb
+	}
+	end := b.Offset + int64(b.Duration.Seconds()*p.rate)
+	lo, hi := p.binOf(b.Center, b.FreqLow), p.binOf(b.Center, b.FreqHigh)
+	for k := max(lo, 0); k <= min(hi, len(sb.end)-1); k++ {
+		sb.end[k] = max(sb.end[k], end)
+		sb.pow[k] = float32(b.PowerDBFS)
+	}
+}
+
+func (p *Pipeline) binOf(center, f float64) int {
+	n := p.ch.Size()
+	return int(math.Round((f-center)/(p.rate/float64(n)))) + n/2
+}
+
+// explainRange is how far from a train (or its mirror) a strong burst
+// explains it: its own channel and the next ones, which a strong burst's
+// spectral skirts reach.
+const explainRange = 300e3
+
+// explained reports whether a rhythm train is accounted for by strong
+// single bursts heard during its window near its frequency or its mirror.
+func (p *Pipeline) explained(b *dsp.Burst) bool {
+	sb := p.strong[b.Center]
+	if sb == nil {
+		return false
+	}
+	for _, f := range [2]float64{b.Freq, 2*b.Center - b.Freq} {
+		lo, hi := p.binOf(b.Center, f-explainRange), p.binOf(b.Center, f+explainRange)
+		for k := max(lo, 0); k <= min(hi, len(sb.end)-1); k++ {
+			if sb.end[k] >= b.Offset && float64(sb.pow[k]) >= b.PowerDBFS+3 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// duplicate reports whether a burst with the same start and band is
+// already held: two detections that grew into the same region.
+func (p *Pipeline) duplicate(b *dsp.Burst) bool {
+	bin := p.rate / float64(p.ch.Size())
+	for i := range p.hold {
+		a := &p.hold[i]
+		if a.Offset == b.Offset && a.Rhythm == b.Rhythm && math.Abs(a.FreqLow-b.FreqLow) < bin && math.Abs(a.FreqHigh-b.FreqHigh) < bin {
+			return true
+		}
+	}
+	return false
+}
+
+// imageHold is how long a burst waits for a stronger twin at its mirror
+// frequency to be reported: the detector reports a burst a few frames after
+// it ends, and a weaker twin can end a little earlier.
+const imageHold = 2e-3 // s
+
+// imageMarginDB: a burst this much weaker than a simultaneous burst at its
+// mirror frequency is that burst's image. Dongles reject images by 25–35 dB;
+// an ADC clipping on a near phone leaves them 15–20 dB down.
+const imageMarginDB = 10
+
+// release moves held bursts that have waited long enough (all, at the end
+// of the stream) to the output, marking IQ images on the way.
+func (p *Pipeline) release(all bool) {
+	limit := p.now - int64(imageHold*p.rate)
+	keep := p.hold[:0]
+	for i := range p.hold {
+		b := &p.hold[i]
+		if !all && b.Offset+int64(b.Duration.Seconds()*p.rate) > limit {
+			keep = append(keep, *b)
+			continue
+		}
+		if b.Rhythm && p.explained(b) {
+			p.stats.TrainsExplained++
+			continue
+		}
+		if b.Class != dsp.ClassOverload {
+			if kind := p.ghost(b); kind != "" {
+				b.Class, b.Kind, b.Score = dsp.ClassInterference, kind, 0.8
+			}
+		}
+		if !b.Rhythm && b.SNR >= strongSNR {
+			p.markStrong(b)
+		}
+		p.out = append(p.out, *b)
+		p.stats.Bursts[b.Class]++
+		p.recent[p.nrecent%len(p.recent)] = *b
+		p.nrecent++
+	}
+	p.hold = keep
+}
+
+// ghost reports whether b is made by a stronger burst it coincides with
+// (held or recently released) rather than by a transmitter of its own:
+// "image" when it mirrors that burst about the tuned centre (IQ
+// imbalance), "clipping" when that burst clipped the ADC and b starts and
+// ends with it (the 8-bit ADC's distortion products of a near phone land,
+// aliased, anywhere in the window) and lies within its time span.
+// Otherwise "".
+func (p *Pipeline) ghost(b *dsp.Burst) string {
+	mirror := 2*b.Center - b.Freq
+	tol := math.Max(3*p.rate/float64(p.ch.Size()), b.Bandwidth()/4)
+	s0 := b.Offset
+	s1 := s0 + int64(b.Duration.Seconds()*p.rate)
+	edge := int64(120e-6 * p.rate) // a frame or so of edge error
+	kind := func(a *dsp.Burst) string {
+		if a == b || a.Rhythm != b.Rhythm || a.Center != b.Center || a.PowerDBFS-b.PowerDBFS < imageMarginDB {
+			return ""
+		}
+		a1 := a.Offset + int64(a.Duration.Seconds()*p.rate)
+		if a.Offset >= s1 || a1 <= s0 {
+			return ""
+		}
+		if math.Abs(a.Freq-mirror) <= tol {
+			return "image"
+		}
+		if a.Clipped && s0 >= a.Offset-edge && s1 <= a1+edge {
+			return "clipping"
+		}
+		return ""
+	}
+	for i := range p.hold {
+		if k := kind(&p.hold[i]); k != "" {
+			return k
+		}
+	}
+	for i := range min(p.nrecent, len(p.recent)) {
+		if k := kind(&p.recent[i]); k != "" {
+			return k
+		}
+	}
+	return ""
+}
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 func (p *Pipeline) classify(b *dsp.Burst) {
@@ -154,13 +338,17 @@ func (p *Pipeline) classify(b *dsp.Burst) {
 	if b.Class == dsp.ClassOverload || b.Rhythm {
 		return
 	}
-	// Raw samples of the burst, if still in the ring; of a long burst
-	// (continuous emitters) the first classify.MaxSamples are enough.
-	n := min(int64(b.Duration.Seconds()*p.rate+0.5), classify.MaxSamples)
+	// Raw samples of the burst with a frame on either side, if still in
+	// the ring; of a long burst (continuous emitters) the first
+	// classify.MaxSamples are enough.
+	pad := int64(p.ch.Size())
+	from := max(b.Offset-pad, p.ringEnd-ringSize)
+	n := min(b.Offset+int64(b.Duration.Seconds()*p.rate+0.5)+pad, p.ringEnd) - from
+	n = min(n, classify.MaxSamples)
 	var iq []complex64
-	if n > 0 && b.Offset >= p.ringEnd-ringSize && b.Offset+n <= p.ringEnd {
-		lo := b.Offset & (ringSize - 1)
-		hi := (b.Offset + n) & (ringSize - 1)
+	if n > 0 && from <= b.Offset {
+		lo := from & (ringSize - 1)
+		hi := (from + n) & (ringSize - 1)
 		if lo < hi {
 			iq = p.ring[lo:hi]
 		} else {
@@ -169,8 +357,7 @@ func (p *Pipeline) classify(b *dsp.Burst) {
 			copy(iq[k:], p.ring[:hi])
 		}
 	}
-	f := p.cls.Features(b, iq)
-	b.Class, b.Kind, b.Score = classify.Decide(f)
+	f := p.cls.Classify(b, iq, int(b.Offset-from))
 	if p.cfg.OnClassify != nil {
 		p.cfg.OnClassify(b, f)
 	}
@@ -187,6 +374,7 @@ func (p *Pipeline) Flush(dst []dsp.Burst) []dsp.Burst {
 		p.pending = p.comb.Flush(p.pending)
 	}
 	p.finish()
+	p.release(true)
 	return p.out
 }
 
