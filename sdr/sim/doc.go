@@ -70,7 +70,7 @@
 // rate, jammers their bandwidth. An emitter may give its level as an SNR
 // instead of a power (Level BySNR, YAML snr:): it then has that SNR at
 // every sensor and its dBm and dBFS follow. A floor step's truth gives the
-// thermal noise level it leaves, in dBm and dBFS. Received levels in the
+// thermal noise level it leaves, in dBm and dBFS, and an SNR of 0. Received levels in the
 // truth are for the whole emission band, even where part of it lies
 // outside a sensor's window.
 //

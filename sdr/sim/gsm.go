@@ -198,8 +198,12 @@ func (g *GSMSignalling) validate(f string, _ *Scene) error {
 	if g.SDCCH < 0 || g.SDCCH > time.Hour {
 		return sceneErr(f+".sdcch", "%v outside 0–1 h", g.SDCCH)
 	}
-	if g.Repeat < 0 || g.Repeat > 0 && g.Repeat < g.SDCCH+time.Second {
-		return sceneErr(f+".repeat", "%v shorter than the exchange", g.Repeat)
+	hold := g.SDCCH
+	if hold == 0 {
+		hold = 3 * time.Second
+	}
+	if g.Repeat < 0 || g.Repeat > 0 && g.Repeat < hold+time.Second {
+		return sceneErr(f+".repeat", "%v is shorter than the exchange (%v of SDCCH and its access)", g.Repeat, hold)
 	}
 	return nil
 }

@@ -307,3 +307,40 @@ func TestTruthGolden(t *testing.T) {
 		t.Errorf("kinds read back: %v", kinds)
 	}
 }
+
+// TestTruthTiming: the truth's start and duration are where the energy
+// is: full power from the first useful sample to the last, nothing 15 µs
+// before the start or after the end (GSM's 10 µs ramps and the LTE
+// filters' tails included).
+func TestTruthTiming(t *testing.T) {
+	for _, k := range []Kind{KindGSMNormal, KindGSMAccess, KindLTEPUSCH, KindLTEPUCCH, KindLTEPRACH, KindLTESRS} {
+		t.Run(k.String(), func(t *testing.T) {
+			d := CleanDongle()
+			d.NoiseFloor = -60 // the ADC's −56 dBFS remains: bursts at 40 dB stay well under full scale
+			sc := &Scene{Seed: 4, Duration: 400 * time.Millisecond,
+				Sensors:  []Sensor{{ID: "s", Center: 902.4e6, Dongle: d}},
+				Emitters: []Emitter{{ID: "b", Behaviour: &Bursts{Kind: k, Count: 30, Interval: 10 * time.Millisecond, SNR: 40, NPRB: 2}}}}
+			iq, truth, _ := renderAll(t, sc, "s", 1<<16)
+			for _, te := range truth {
+				a, b := span(te.e, 2.4e6)
+				if a < 100 || b+100 > len(iq) {
+					continue
+				}
+				p := math.Pow(10, te.rx.DBFS/10)
+				in := meanPower(iq[a:b])
+				pre := meanPower(iq[a-48 : a-36]) // 20–15 µs before
+				post := meanPower(iq[b+36 : b+48])
+				if math.Abs(db(in/p)) > 1 || db(pre/p) > -25 || db(post/p) > -25 {
+					t.Errorf("%.6f s: in %.1f dB, before %.1f dB, after %.1f dB relative to the truth's level",
+						te.e.Start, db(in/p), db(pre/p), db(post/p))
+				}
+				// The first and last 10 µs of the useful part already carry
+				// the power (an envelope that rose late or fell early would
+				// not).
+				if e0, e1 := meanPower(iq[a:a+24]), meanPower(iq[b-24:b]); db(e0/p) < -6 || db(e1/p) < -6 {
+					t.Errorf("%.6f s: edges %.1f / %.1f dB below the level", te.e.Start, db(e0/p), db(e1/p))
+				}
+			}
+		})
+	}
+}

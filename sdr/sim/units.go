@@ -21,8 +21,10 @@ var (
 	// missing.
 	frequencyUnits = []unit{{"MHz", 1e6}, {"Hz", 1}, {"kHz", 1e3}, {"GHz", 1e9}}
 	rateUnits      = []unit{{"MHz", 1e6}, {"Hz", 1}, {"kHz", 1e3}, {"sps", 1}, {"ksps", 1e3}, {"Msps", 1e6}, {"S/s", 1}, {"kS/s", 1e3}, {"MS/s", 1e6}}
-	durationUnits  = []unit{{"s", 1}, {"ns", 1e-9}, {"us", 1e-6}, {"µs", 1e-6}, {"μs", 1e-6}, {"ms", 1e-3}, {"min", 60}, {"m", 60}, {"h", 3600}}
-	distanceUnits  = []unit{{"mm", 1e-3}, {"cm", 1e-2}, {"m", 1}, {"km", 1e3}}
+	// Durations are converted straight to nanoseconds, so that whole
+	// values stay exact (1100h is 3.96e15 ns, exactly).
+	durationUnits = []unit{{"s", 1e9}, {"ns", 1}, {"us", 1e3}, {"µs", 1e3}, {"μs", 1e3}, {"ms", 1e6}, {"min", 60e9}, {"m", 60e9}, {"h", 3600e9}}
+	distanceUnits = []unit{{"mm", 1e-3}, {"cm", 1e-2}, {"m", 1}, {"km", 1e3}}
 )
 
 // errNoUnit is wrapped by the unit parsers when a value that needs a unit
@@ -131,7 +133,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	ns := math.Round(v * 1e9)
+	ns := math.Round(v)
 	if math.Abs(ns) >= math.MaxInt64 {
 		return 0, fmt.Errorf("invalid duration %q: out of range", s)
 	}
