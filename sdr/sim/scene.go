@@ -232,8 +232,11 @@ const (
 // Validate checks the scene for values that cannot be rendered. It is
 // called by Open; errors wrap ErrScene and name the field.
 func (s *Scene) Validate() error {
-	if r := s.rate(); !(r >= 225e3 && r <= 3.2e6) {
-		return sceneErr("sample_rate", "%s outside what an RTL-SDR delivers (225 kS/s – 3.2 MS/s)", fmtRate(r))
+	// RTL-SDRs deliver up to 3.2 MS/s; the burst generators need 1 MS/s
+	// for a GSM channel and its sidebands (the dongle's 225–300 kS/s
+	// range is too narrow for any uplink).
+	if r := s.rate(); !(r >= 1e6 && r <= 3.2e6) {
+		return sceneErr("sample_rate", "%s outside 1–3.2 MS/s (an RTL-SDR's range wide enough for uplink channels)", fmtRate(r))
 	}
 	if s.Duration < 0 {
 		return sceneErr("duration", "negative (%v)", s.Duration)
