@@ -65,7 +65,8 @@ type Channelizer struct {
 
 	buf     []complex64 // samples of the frame being filled
 	fill    int         // samples in buf
-	work    []complex64 // windowed input / FFT output
+	work    []complex64 // windowed input
+	spec    []complex64 // FFT output (out of place: in place costs a reordering pass)
 	frame   Frame
 	clipRun []uint8 // 1 where buf[i] is clipped, to recount after a hop shift
 
@@ -116,6 +117,7 @@ func New(cfg Config) (*Channelizer, error) {
 		fft:     f,
 		buf:     make([]complex64, cfg.Size),
 		work:    make([]complex64, cfg.Size),
+		spec:    make([]complex64, cfg.Size),
 		clipRun: make([]uint8, cfg.Size),
 	}
 	c.frame.Power = make([]float32, cfg.Size)
@@ -231,15 +233,16 @@ func (c *Channelizer) emit(sink Sink, offset int64) {
 		work[i] = complex(real(v)*w[i], imag(v)*w[i])
 		clipped += int(c.clipRun[i])
 	}
-	c.fft.Transform(work, work)
+	spec := c.spec[:c.size]
+	c.fft.Transform(spec, work)
 	half := c.size / 2
 	p := c.frame.Power[:c.size]
 	norm := c.norm
 	// FFT-shift while taking power: output bin k is frequency bin k−N/2.
 	for k := 0; k < half; k++ {
-		a := work[k+half]
+		a := spec[k+half]
 		p[k] = (real(a)*real(a) + imag(a)*imag(a)) * norm
-		d := work[k]
+		d := spec[k]
 		p[k+half] = (real(d)*real(d) + imag(d)*imag(d)) * norm
 	}
 	f := &c.frame

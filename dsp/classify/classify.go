@@ -13,6 +13,7 @@ type Features struct {
 	Bandwidth float64 // Hz
 	Duration  float64 // s
 	Offset    float64 // centre frequency minus the tuned centre, Hz
+	Window    float64 // the receiver's bandwidth (its sample rate), Hz
 	SNR       float64 // dB
 	HasIQ     bool
 	Kappa     float64 // noise-corrected normalised 4th moment (1 = constant envelope)
@@ -94,10 +95,10 @@ func (c *Classifier) Classify(b *dsp.Burst, iq []complex64, pad int) Features {
 // samples before and after the span the detector reported (fewer at the
 // edges of what is kept; pad is then the samples actually before it).
 func (c *Classifier) Features(b *dsp.Burst, iq []complex64, pad int) Features {
-	f := Features{Bandwidth: b.Bandwidth(), Duration: b.Duration.Seconds(), SNR: b.SNR, Offset: b.Freq - b.Center}
+	f := Features{Bandwidth: b.Bandwidth(), Duration: b.Duration.Seconds(), SNR: b.SNR, Offset: b.Freq - b.Center, Window: c.rate}
 	// The waveform checks need the burst to stand above the noise, and a
 	// meaningful number of samples.
-	if len(iq) < 16+2*pad || b.SNR < 3 {
+	if pad < 0 || len(iq) < 16+2*pad || b.SNR < 3 {
 		return f
 	}
 	if len(iq) > maxIQ {
@@ -397,10 +398,16 @@ func Decide(f Features) (dsp.Class, string, float64) {
 				return dsp.ClassLTE, lteKind(bw, dur), math.Min(0.9, 0.6-0.05*d)
 			}
 			return dsp.ClassUnknown, "", 0.4
+		case bw >= 0.9*f.Window && dur >= 5e-3:
+			// The whole window lifted alike: a floor step (an AGC, a
+			// wideband interferer); a UMTS carrier centred on the window
+			// looks the same and is not claimed.
+			return dsp.ClassInterference, "step", 0.6
 		case bw >= 1.6e6 && dur >= 5e-3 && f.Kappa > kappaConstant:
 			return dsp.ClassUMTS, "dpch", 0.8
 		case bw >= 1.6e6 && dur >= 5e-3:
-			return dsp.ClassInterference, "step", 0.6
+			// Wide and long with a constant envelope: a sweep seen whole.
+			return dsp.ClassInterference, "sweep", 0.6
 		case lteFootprint(bw, dur):
 			return dsp.ClassLTE, lteKind(bw, dur), 0.6
 		}
@@ -414,9 +421,11 @@ func Decide(f Features) (dsp.Class, string, float64) {
 		return dsp.ClassGSM, "normal", 0.5
 	case lteFootprint(bw, dur):
 		return dsp.ClassLTE, lteKind(bw, dur), 0.5
-	case bw >= 1.6e6 && dur >= 5e-3:
-		return dsp.ClassUMTS, "dpch", 0.4
+	case bw >= 0.9*f.Window && dur >= 5e-3:
+		return dsp.ClassInterference, "step", 0.5
 	}
+	// Wide, long and weak (a sweep smeared over its path, UMTS far away):
+	// not enough to claim a phone.
 	return dsp.ClassUnknown, "", 0.3
 }
 

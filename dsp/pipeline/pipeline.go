@@ -57,6 +57,7 @@ type Pipeline struct {
 	nrecent  int
 	now      int64 // stream offset of the latest frame
 	lastClip int64 // stream offset of the latest frame with clipped samples
+	lastStep int64 // stream offset where the latest floor step ended
 	strong   map[float64]*strongBins
 	err      error
 	stats    Stats
@@ -80,7 +81,7 @@ func New(cfg Config) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pipeline{cfg: cfg, ch: ch, ring: make([]complex64, ringSize), strong: map[float64]*strongBins{}}
+	p := &Pipeline{cfg: cfg, ch: ch, ring: make([]complex64, ringSize), strong: map[float64]*strongBins{}, lastStep: -1 << 62}
 	p.floor, err = noise.New(noise.Config{Bins: ch.Size(), SpurHz: cfg.SpurHz})
 	if err != nil {
 		return nil, err
@@ -174,6 +175,14 @@ func (p *Pipeline) finish() {
 	}
 	p.pending = p.pending[:0]
 }
+
+// footprintScore is the classifier's confidence when only a burst's size
+// spoke for its class (the waveform checks need 3 dB or more).
+const footprintScore = 0.5
+
+// stepShadow is how long after a floor step footprint-only phone classes
+// are withheld: about the noise floor's window.
+const stepShadow = 1.0 // s
 
 // strongSNR: single bursts this strong are remembered per bin, so that a
 // rhythm train they explain is not reported again (on their own channel,
@@ -357,7 +366,21 @@ func (p *Pipeline) classify(b *dsp.Burst) {
 			copy(iq[k:], p.ring[:hi])
 		}
 	}
-	f := p.cls.Classify(b, iq, int(b.Offset-from))
+	padBefore := 0
+	if iq != nil {
+		padBefore = int(b.Offset - from)
+	}
+	f := p.cls.Classify(b, iq, padBefore)
+	end := b.Offset + int64(b.Duration.Seconds()*p.rate)
+	if b.Class == dsp.ClassInterference && b.Kind == "step" {
+		p.lastStep = end
+	}
+	if b.Class.IsPhone() && b.Score <= footprintScore && b.Offset-p.lastStep < int64(stepShadow*p.rate) {
+		// Right after the floor stepped, it is still adapting and
+		// weak energy is not evidence of a phone unless the waveform
+		// says so.
+		b.Class, b.Kind = dsp.ClassUnknown, "after-step"
+	}
 	if p.cfg.OnClassify != nil {
 		p.cfg.OnClassify(b, f)
 	}
