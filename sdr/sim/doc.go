@@ -180,7 +180,8 @@
 // # Known simplifications
 //
 // GSM frequency hopping uses a pseudo-random sequence of the seed, not the
-// TS 45.002 HSN table. PUSCH and PUCCH are not shortened in SRS subframes.
+// TS 45.002 HSN table. SRS subframes follow the UE's own SRS schedule
+// (a cell with several UEs would have one cell-wide set).
 // Continuous signals (WCDMA, FM, swept carriers) are generated only while
 // visible, so a sensor that looks away and back sees them continue from
 // where it left off rather than from where they are (times and

@@ -206,6 +206,12 @@ type emission struct {
 	mod  int // 0 QPSK, 1 16QAM
 	root int
 	cs   int
+	// SRS subframes shorten PUSCH and PUCCH: the UE leaves the last
+	// symbol to the SRS. PUSCH subframe j of the emission is one when
+	// (srsPhase + j) mod srsEvery = 0; a PUCCH slot is shortened when
+	// shorten is set.
+	srsEvery, srsPhase int64
+	shorten            bool
 	// interference
 	width      float64 // impulse width, s
 	dev        float64 // FM deviation, Hz

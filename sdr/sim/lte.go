@@ -14,9 +14,11 @@ import (
 // at a random position between the PUCCH regions; downlink traffic makes
 // the UE answer HARQ ACKs on PUCCH four subframes later. While connected
 // the UE sends periodic CQI on PUCCH and periodic SRS in the last symbol
-// of a subframe. PUCCH is one PRB at a carrier edge that hops to the other
-// edge at the slot boundary, and is only sent in subframes without PUSCH
-// (UCI rides on PUSCH otherwise). A pause longer than Inactivity releases
+// of a subframe, once the connection is set up; in those subframes PUSCH
+// and PUCCH leave the last symbol to the SRS (shortened formats). PUCCH
+// is one PRB at a carrier edge that hops to the other edge at the slot
+// boundary, and is only sent in subframes without PUSCH (UCI rides on
+// PUSCH otherwise). A pause longer than Inactivity releases
 // the connection: no CQI or SRS, and the next activity starts with a
 // PRACH again; a shorter pause ends with a scheduling request on PUCCH.
 //
@@ -366,6 +368,9 @@ func (e *lteEngine) step() bool {
 			e.push(KindLTEPUSCH, t, prb, size)
 			q := &e.queue[e.qn-1]
 			q.Duration = float64(n) * lteSF
+			if e.srs > 0 {
+				q.srsEvery, q.srsPhase = e.srs, ((sf-e.srsOff)%e.srs+e.srs)%e.srs
+			}
 			pusch = true
 		}
 	}
@@ -375,8 +380,12 @@ func (e *lteEngine) step() bool {
 	if active && e.connected && sf >= e.dataFrom-4 && e.c.rng.Float64() < 0.5 {
 		e.dl |= 1
 	}
-	cqi := e.connected && e.cqi > 0 && (sf-e.cqiOff)%e.cqi == 0
+	// Periodic CQI and SRS are configured by the RRC connection setup:
+	// none before the connection is up.
+	setUp := e.connected && e.msg3At < 0 && sf >= e.dataFrom-4
+	cqi := setUp && e.cqi > 0 && (sf-e.cqiOff)%e.cqi == 0
 	sr := e.srPending && e.connected
+	srsHere := setUp && e.srs > 0 && (sf-e.srsOff)%e.srs == 0
 	if !pusch && e.connected && (ack || cqi || sr) {
 		e.srPending = false
 		// PUCCH format 1/2 on the outermost PRBs: lower edge in slot 0,
@@ -387,8 +396,10 @@ func (e *lteEngine) step() bool {
 		}
 		e.push(KindLTEPUCCH, t, lo, 1)
 		e.push(KindLTEPUCCH, t+lteSlot, hi, 1)
+		// Shortened PUCCH in an SRS subframe (TS 36.211 §5.4.1).
+		e.queue[e.qn-1].shorten = srsHere
 	}
-	if e.connected && e.srs > 0 && (sf-e.srsOff)%e.srs == 0 {
+	if srsHere {
 		// SRS hops across the PUSCH region one SRS bandwidth at a time.
 		pos := e.region / e.srsPRB
 		prb := e.edge + (e.srsHop%max(pos, 1))*e.srsPRB

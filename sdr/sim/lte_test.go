@@ -166,3 +166,59 @@ func TestLTEWakeUp(t *testing.T) {
 		t.Error("no SRS")
 	}
 }
+
+// TestLTESRSShortening: in a subframe with SRS, the UE's PUSCH leaves the
+// last symbol to it: PUSCH PRBs outside the SRS band carry nothing there
+// but their full power in the symbol before.
+func TestLTESRSShortening(t *testing.T) {
+	sc := &Scene{Seed: 33, Duration: 2 * time.Second,
+		Sensors: []Sensor{{ID: "s", Center: 902.4e6, Dongle: CleanDongle()}},
+		Emitters: []Emitter{{ID: "ue", Level: SNR(20), Behaviour: &LTEData{Carrier: 902.4e6, Bandwidth: 3e6,
+			On: time.Second, Off: 200 * time.Millisecond, Load: 0.9, RunLength: 8, SRSPeriod: 2 * time.Millisecond}}}}
+	iq, truth, _ := renderAll(t, sc, "s", 1<<16)
+	// Noise per PRB where nothing transmits.
+	var noise float64
+	q := 0
+	for i0 := 0; i0+1200 < len(iq) && q < 40; i0 += 6000 {
+		if !busy(truth, 2.4e6, i0, i0+1200) {
+			for _, v := range prbPowers(iq[i0:i0+1200], 2.4e6, 0, 15)[1:14] {
+				noise += v
+			}
+			q++
+		}
+	}
+	if q < 5 {
+		t.Fatalf("only %d quiet spans", q)
+	}
+	noise /= float64(13 * q)
+	checked := 0
+	for _, srs := range truth {
+		if srs.e.Kind != KindLTESRS {
+			continue
+		}
+		for _, pu := range truth {
+			if pu.e.Kind != KindLTEPUSCH || pu.e.Start > srs.e.Start || pu.e.Start+pu.e.Duration < srs.e.Start+srs.e.Duration {
+				continue
+			}
+			a, b := span(srs.e, 2.4e6)
+			last := prbPowers(iq[a+8:b-8], 2.4e6, 0, 15)
+			before := prbPowers(iq[a-171+8:a-8], 2.4e6, 0, 15)
+			for k := pu.e.PRB; k < pu.e.PRB+pu.e.NPRB; k++ {
+				// PRBs in or next to the SRS band: the SRS leaks into a
+				// neighbour through a one-symbol measurement window.
+				if k >= srs.e.PRB-1 && k <= srs.e.PRB+srs.e.NPRB {
+					continue
+				}
+				if last[k] > 4*noise || before[k] < 20*noise {
+					t.Errorf("SRS subframe at %.4f s, PUSCH PRB %d: last symbol %.1f dB, symbol before %.1f dB over the noise",
+						srs.e.Start, k, db(last[k]/noise), db(before[k]/noise))
+				}
+				checked++
+			}
+		}
+	}
+	t.Logf("%d PUSCH PRBs checked in SRS symbols", checked)
+	if checked < 50 {
+		t.Errorf("only %d PUSCH PRBs outside the SRS band in SRS subframes", checked)
+	}
+}

@@ -723,7 +723,7 @@ func (s *Source) renderPieces(a *active, dst []complex64, seg segment, vis bool)
 		frac := min(x-float64(i0), math.Nextafter(1, 0))
 		a.pcg.Seed(a.em.seed, uint64(k))
 		p.start = i0
-		p.ok = s.genPiece(a, p, p.buf[:maxLen], frac, seg.center)
+		p.ok = s.genPiece(a, p, k, p.buf[:maxLen], frac, seg.center)
 		if p.ok {
 			s.addPiece(a, p, dst, seg)
 		}
@@ -775,7 +775,7 @@ const impulseTail = 64
 // genPiece synthesizes piece p of an emission at unit power into buf and
 // sets its length, offset and amplitude for a dongle tuned to c. It
 // returns false when nothing of the piece falls in the window.
-func (s *Source) genPiece(a *active, p *piece, buf []complex64, frac, c float64) bool {
+func (s *Source) genPiece(a *active, p *piece, k int64, buf []complex64, frac, c float64) bool {
 	em := &a.em
 	rng := a.rng
 	p.amp = a.amp
@@ -805,17 +805,21 @@ func (s *Source) genPiece(a *active, p *piece, buf []complex64, frac, c float64)
 		chunk := max(1, min(25, int(0.84*s.rate/ltePRB)))
 		if n <= chunk {
 			p.n = s.lteChunk(em, buf, n, frac, rng)
-			break
+		} else {
+			clear(buf)
+			tmp := s.chunkBuf(len(buf))
+			p.n = 0
+			for j := lo; j < lo+n; j += chunk {
+				m := min(chunk, lo+n-j)
+				got := s.lteChunk(em, tmp, m, frac, rng)
+				off := (prbCenter(em.Carrier, em.nRB, j, m) - vc) / s.rate
+				mixAdd(buf[:got], tmp[:got], math.Sqrt(float64(m)/float64(n)), off, 0, 0)
+				p.n = max(p.n, got)
+			}
 		}
-		clear(buf)
-		tmp := s.chunkBuf(len(buf))
-		p.n = 0
-		for k := lo; k < lo+n; k += chunk {
-			m := min(chunk, lo+n-k)
-			got := s.lteChunk(em, tmp, m, frac, rng)
-			off := (prbCenter(em.Carrier, em.nRB, k, m) - vc) / s.rate
-			mixAdd(buf[:got], tmp[:got], math.Sqrt(float64(m)/float64(n)), off, 0, 0)
-			p.n = max(p.n, got)
+		if em.synth == synthPUCCH && em.shorten ||
+			em.synth == synthPUSCH && k%2 == 1 && em.srsEvery > 0 && (em.srsPhase+k/2)%em.srsEvery == 0 {
+			s.blankLastSymbol(buf[:p.n], frac)
 		}
 	case synthImpulse:
 		p.n, _ = s.imp.Burst(buf, em.width, frac, rng)
@@ -824,6 +828,25 @@ func (s *Source) genPiece(a *active, p *piece, buf []complex64, frac, c float64)
 		return false
 	}
 	return p.n > 0
+}
+
+// blankLastSymbol silences the last SC-FDMA symbol of a slot written with
+// fractional start frac, (15360 − 2192)·Ts = 428.6 µs after the slot
+// starts, with a 2 µs raised-cosine edge so the switch-off stays narrow.
+func (s *Source) blankLastSymbol(buf []complex64, frac float64) {
+	const edge = 2e-6
+	tb := float64(15360-2192) * lteTs
+	for i := range buf {
+		t := (float64(i) - frac) / s.rate
+		switch {
+		case t < tb-edge/2:
+			continue
+		case t < tb+edge/2:
+			buf[i] *= complex(float32(0.5+0.5*math.Cos(math.Pi*(t-tb+edge/2)/edge)), 0)
+		default:
+			buf[i] = 0
+		}
+	}
 }
 
 // lteChunk generates n PRBs of an LTE emission's kind at unit power.
