@@ -329,10 +329,9 @@ func (s *Source) ReadBlock(b *sdr.Block) error {
 	if s.total >= 0 {
 		m = min(m, s.total-n0)
 	}
+	// A block is all settling or not at all, and ends where a drop is due.
 	settling := n0 < s.flagEnd
 	if settling {
-		m = min(m, s.flagEnd-n0)
-	} else if s.flagEnd > n0 {
 		m = min(m, s.flagEnd-n0)
 	}
 	if s.nextDrop > n0 {
