@@ -324,14 +324,26 @@ func (c *Comb) report(dst []dsp.Burst, s *combState, f *channelize.Frame, floor 
 	return dst
 }
 
-// contrast is the largest value over the median, in place (it sorts).
+// contrast is the largest value over the median, in place (it sorts),
+// or 0 when the phase half a TDMA frame from the best is lit as well: a
+// handset sends in one slot (a few, for data) of eight, while a carrier
+// that fills every slot — a base station's BCCH heard in the window — lights
+// the whole frame and shows only the ripple of its guard periods.
 func contrast(v []float64) float64 {
-	best := slices.Max(v)
-	slices.Sort(v)
-	if med := v[len(v)/2]; med > 0 {
-		return best / med
+	bi := 0
+	for i, x := range v {
+		if x > v[bi] {
+			bi = i
+		}
 	}
-	return 0
+	best := v[bi]
+	opposite := v[(bi+len(v)/2)%len(v)]
+	slices.Sort(v)
+	med := v[len(v)/2]
+	if med <= 0 || opposite-med > 0.5*(best-med) {
+		return 0
+	}
+	return best / med
 }
 
 func ratio(e, n float64) float64 {
