@@ -3,7 +3,6 @@ package detect
 import (
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/cellsentry/cellsentry/dsp"
@@ -71,6 +70,10 @@ type Comb struct {
 	sum      []float64 // [pos][cycle][phase] over the window
 	cnt      []float64 // [cycle][phase]
 	boxes    []float64
+	boxE     []float64 // [cycle][phase] box sums of one position
+	boxN     []float64 // [cycle][phase] box counts
+	patE     []float64 // [alignment][phase] DTX pattern sums
+	patN     []float64
 	contrast []float64
 }
 
@@ -126,6 +129,10 @@ func NewComb(cfg CombConfig) (*Comb, error) {
 	c.sum = make([]float64, n)
 	c.cnt = make([]float64, dtxCycle*c.phases)
 	c.boxes = make([]float64, c.phases)
+	c.boxE = make([]float64, dtxCycle*c.phases)
+	c.boxN = make([]float64, dtxCycle*c.phases)
+	c.patE = make([]float64, dtxCycle*c.phases)
+	c.patN = make([]float64, dtxCycle*c.phases)
 	c.contrast = make([]float64, len(c.pos))
 	return c, nil
 }
@@ -245,18 +252,20 @@ func (c *Comb) decide(dst []dsp.Burst, s *combState, f *channelize.Frame, floor 
 // position above tau that hears it best.
 func (c *Comb) report(dst []dsp.Burst, s *combState, f *channelize.Frame, floor []float32, nb, first int, tau float64, dtx bool) []dsp.Burst {
 	stride := dtxCycle * c.phases
+	// Burst-long boxes of phases, per multiframe place: the counts are
+	// the same for every position.
+	boxN := c.boxN
+	c.boxSums(boxN, c.cnt)
 	for pi := range c.pos {
-		row := c.sum[pi*stride : (pi+1)*stride]
+		boxE := c.boxE
+		c.boxSums(boxE, c.sum[pi*stride:(pi+1)*stride])
 		if !dtx {
 			// All frames: sum over the multiframe.
 			for ph := range c.phases {
 				var e, n float64
-				for j := 0; j < c.box; j++ {
-					q := (ph + j) % c.phases
-					for cy := range dtxCycle {
-						e += row[cy*c.phases+q]
-						n += c.cnt[cy*c.phases+q]
-					}
+				for cy := range dtxCycle {
+					e += boxE[cy*c.phases+ph]
+					n += boxN[cy*c.phases+ph]
 				}
 				c.boxes[ph] = ratio(e, n*float64(c.w))
 			}
@@ -269,18 +278,13 @@ func (c *Comb) report(dst []dsp.Burst, s *combState, f *channelize.Frame, floor 
 		// a radio keyed, a floor step) lights every phase alike and
 		// cancels, while a silent call lights one phase.
 		c.contrast[pi] = 0
+		pat, patN := c.patE, c.patN
+		c.dtxPattern(pat, boxE)
+		c.dtxPattern(patN, boxN)
 		for a := range dtxCycle {
 			for ph := range c.phases {
-				var e, n float64
-				for _, fr := range dtxFrames {
-					cy := (a + fr) % dtxCycle
-					for j := 0; j < c.box; j++ {
-						q := (ph + j) % c.phases
-						e += row[cy*c.phases+q]
-						n += c.cnt[cy*c.phases+q]
-					}
-				}
-				c.boxes[ph] = ratio(e, n*float64(c.w))
+				i := a*c.phases + ph
+				c.boxes[ph] = ratio(pat[i], patN[i]*float64(c.w))
 			}
 			c.contrast[pi] = math.Max(c.contrast[pi], contrast(c.boxes[:c.phases]))
 		}
@@ -324,6 +328,52 @@ func (c *Comb) report(dst []dsp.Burst, s *combState, f *channelize.Frame, floor 
 	return dst
 }
 
+// dtxPattern sets dst[a·phases+ph] to the sum of box[cy·phases+ph] over the
+// frames a call in DTX silence sends when its multiframe starts at place
+// a: the SACCH every 26 frames (the same four places for a, a+26, a+52,
+// a+78) and the SID run of eight, summed with a sliding window.
+func (c *Comb) dtxPattern(dst, box []float64) {
+	np := c.phases
+	for ph := range np {
+		// SACCH: depends on a mod 26 only.
+		for a := range 26 {
+			var v float64
+			for j := 0; j < 4; j++ {
+				v += box[((a+26*j)%dtxCycle)*np+ph]
+			}
+			for k := a; k < dtxCycle; k += 26 {
+				dst[k*np+ph] = v
+			}
+		}
+		// SID: frames a+40 … a+47.
+		var run float64
+		for j := 40; j < 48; j++ {
+			run += box[(j%dtxCycle)*np+ph]
+		}
+		for a := range dtxCycle {
+			dst[a*np+ph] += run
+			run += box[((a+48)%dtxCycle)*np+ph] - box[((a+40)%dtxCycle)*np+ph]
+		}
+	}
+}
+
+// boxSums sets dst[cy·phases+ph] to the sum of src over the box of phases
+// starting at ph (wrapping within the frame), for every multiframe place.
+func (c *Comb) boxSums(dst, src []float64) {
+	for cy := range dtxCycle {
+		row := src[cy*c.phases : (cy+1)*c.phases]
+		out := dst[cy*c.phases : (cy+1)*c.phases]
+		var run float64
+		for j := 0; j < c.box; j++ {
+			run += row[j%c.phases]
+		}
+		for ph := range c.phases {
+			out[ph] = run
+			run += row[(ph+c.box)%c.phases] - row[ph]
+		}
+	}
+}
+
 // contrast is the largest value over the median, in place (it sorts),
 // or 0 when the phase half a TDMA frame from the best is lit as well: a
 // handset sends in one slot (a few, for data) of eight, while a carrier
@@ -338,12 +388,43 @@ func contrast(v []float64) float64 {
 	}
 	best := v[bi]
 	opposite := v[(bi+len(v)/2)%len(v)]
-	slices.Sort(v)
-	med := v[len(v)/2]
+	med := selectK(v, len(v)/2)
 	if med <= 0 || opposite-med > 0.5*(best-med) {
 		return 0
 	}
 	return best / med
+}
+
+// selectK returns the k-th smallest element of v, reordering v
+// (Hoare's quickselect; v is short and this runs per multiframe alignment).
+func selectK(v []float64, k int) float64 {
+	lo, hi := 0, len(v)-1
+	for lo < hi {
+		pivot := v[(lo+hi)/2]
+		i, j := lo, hi
+		for i <= j {
+			for v[i] < pivot {
+				i++
+			}
+			for v[j] > pivot {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return v[k]
+		}
+	}
+	return v[k]
 }
 
 func ratio(e, n float64) float64 {

@@ -3,6 +3,7 @@ package detect
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/cellsentry/cellsentry/dsp/channelize"
@@ -58,4 +59,22 @@ func TestTemplateTailOnNoise(t *testing.T) {
 		}
 	}
 	_ = math.Pi
+}
+
+func TestSelectK(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for n := 1; n < 60; n++ {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = float64(rng.IntN(10)) // ties on purpose
+		}
+		sorted := append([]float64(nil), v...)
+		slices.Sort(sorted)
+		for k := range n {
+			w := append([]float64(nil), v...)
+			if got := selectK(w, k); got != sorted[k] {
+				t.Fatalf("n %d k %d: got %g want %g", n, k, got, sorted[k])
+			}
+		}
+	}
 }
