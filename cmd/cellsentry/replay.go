@@ -8,11 +8,14 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cellsentry/cellsentry/dsp"
 	"github.com/cellsentry/cellsentry/dsp/pipeline"
 	"github.com/cellsentry/cellsentry/sdr"
+	"github.com/cellsentry/cellsentry/sdr/sigmf"
+	"github.com/cellsentry/cellsentry/sdr/sim"
 )
 
 func init() {
@@ -34,21 +37,38 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	thr := fs.Float64("threshold-db", 0, "override every detection threshold with this many dB over the floor")
 	cal := fs.Float64("cal-offset-db", math.NaN(), "dBm = dBFS + this offset (default from the config or the recording's gain)")
 	progress := fs.String("progress", "auto", "progress on stderr: auto (on a terminal), always, never")
+	scene := fs.String("scene", "", "replay a synthetic scene (built-in `NAME` or FILE.yaml) instead of a recording")
+	seconds := fs.Float64("seconds", 0, "with --scene: seconds to render (default: the scene's duration, or 60)")
+	sensor := fs.String("sensor", "", "with --scene: the sensor to hear it from (default: the first)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	var r replaySource
+	switch {
+	case *scene != "" && fs.NArg() == 0:
+		sr, err := openSceneSource(*scene, *sensor, *seconds)
+		if err != nil {
+			return err
+		}
+		r = sr
+	case *scene == "" && fs.NArg() == 1:
+		rec, err := openRecording(fs.Arg(0), *rate, *freq, *format)
+		if err != nil {
+			return err
+		}
+		r = rec
+	default:
 		fs.Usage()
-		return fmt.Errorf("%w: replay needs exactly one recording", errUsage)
-	}
-	path := fs.Arg(0)
-	r, err := openRecording(path, *rate, *freq, *format)
-	if err != nil {
-		return err
+		return fmt.Errorf("%w: replay needs exactly one recording, or --scene", errUsage)
 	}
 	defer r.Close()
 
-	pcfg := pipeline.Config{FalsePerHour: *fph, ThresholdDB: *thr}
+	// dBm needs a calibration: from the flag, the config, or (for a
+	// synthetic scene) the simulated dongle; without one, power_dbm is null.
+	pcfg := pipeline.Config{FalsePerHour: *fph, ThresholdDB: *thr, CalOffsetDB: math.NaN()}
+	if ss, ok := r.(*sceneSource); ok {
+		pcfg.CalOffsetDB = ss.calDB
+	}
 	if *configPath != "" {
 		c, err := loadDetectionConfig(*configPath)
 		if err != nil {
@@ -135,6 +155,71 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// replaySource is what replay reads: a recording (*sigmf.Reader) or a
+// synthetic scene.
+type replaySource interface {
+	sdr.Source
+	Meta() sigmf.Meta
+	Len() int64
+	Truncated() error
+}
+
+// sceneSource renders a synthetic scene as one of its sensors hears it.
+type sceneSource struct {
+	*sim.Source
+	meta  sigmf.Meta
+	n     int64
+	calDB float64 // dBm − dBFS of the simulated dongle at its gain
+}
+
+func (s *sceneSource) Meta() sigmf.Meta { return s.meta }
+func (s *sceneSource) Len() int64       { return s.n }
+func (s *sceneSource) Truncated() error { return nil }
+
+func openSceneSource(name, sensor string, seconds float64) (*sceneSource, error) {
+	var sc *sim.Scene
+	var err error
+	if strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml") {
+		sc, err = sim.Load(name)
+	} else {
+		sc, err = sim.Builtin(name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case seconds > 0:
+		sc.Duration = time.Duration(seconds * float64(time.Second))
+	case sc.Duration == 0:
+		sc.Duration = time.Minute
+	}
+	if sensor == "" {
+		if len(sc.Sensors) == 0 {
+			return nil, fmt.Errorf("scene %s has no sensor", name)
+		}
+		sensor = sc.Sensors[0].ID
+	}
+	src, err := sc.Open(sensor)
+	if err != nil {
+		return nil, err
+	}
+	d := sc.Sensors[0].Dongle
+	for i := range sc.Sensors {
+		if sc.Sensors[i].ID == sensor {
+			d = sc.Sensors[i].Dongle
+		}
+	}
+	if d == nil {
+		d = sim.DefaultDongle()
+	}
+	return &sceneSource{
+		calDB:  d.FullScale - (src.Gain() - d.RefGain),
+		Source: src,
+		meta:   sigmf.Meta{SampleRate: src.Rate(), Gain: src.Gain(), Description: "scene " + sc.Name + ", sensor " + sensor},
+		n:      int64(sc.Duration.Seconds() * src.Rate()),
+	}, nil
 }
 
 // appendBurstJSON writes one line of the replay contract:

@@ -374,11 +374,11 @@ func (c *Comb) boxSums(dst, src []float64) {
 	}
 }
 
-// contrast is the largest value over the median, in place (it sorts),
-// or 0 when the phase half a TDMA frame from the best is lit as well: a
+// contrast is the largest value over the median (v is reordered), or 0
+// when the other timeslots of the TDMA frame are lit as well: a
 // handset sends in one slot (a few, for data) of eight, while a carrier
-// that fills every slot — a base station's BCCH heard in the window — lights
-// the whole frame and shows only the ripple of its guard periods.
+// that fills every slot — a base station's BCCH heard in the window —
+// lights the whole frame and shows only the ripple of its guard periods.
 func contrast(v []float64) float64 {
 	bi := 0
 	for i, x := range v {
@@ -387,9 +387,18 @@ func contrast(v []float64) float64 {
 		}
 	}
 	best := v[bi]
-	opposite := v[(bi+len(v)/2)%len(v)]
+	// Slots two, four and six away (a quarter, half and three quarters
+	// of the frame), each the best of three neighbouring phases since the
+	// slot grid need not fall on the phase grid.
+	n := len(v)
+	var others float64
+	for _, k := range [3]int{2, 4, 6} {
+		c := bi + int(math.Round(float64(k*n)/8))
+		others += max(v[(c-1+n)%n], v[c%n], v[(c+1)%n])
+	}
+	others /= 3
 	med := selectK(v, len(v)/2)
-	if med <= 0 || opposite-med > 0.5*(best-med) {
+	if med <= 0 || others-med > 0.5*(best-med) {
 		return 0
 	}
 	return best / med

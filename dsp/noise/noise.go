@@ -192,15 +192,6 @@ func (f *Floor) Update(center, rate float64, power []float32) {
 	}
 	s.nacc = 0
 	s.nsub++
-	if !s.ready {
-		// Warm-up: after the first sub-window, trust it (bias for one
-		// sub-window) so the detector is blind for a fraction of a second
-		// only.
-		if s.nsub == f.cfg.Sub {
-			f.estimate(s, s.subMin, f.biasSub)
-			s.ready = true
-		}
-	}
 	if s.nsub < f.cfg.Sub {
 		return
 	}
@@ -230,6 +221,13 @@ func (f *Floor) Update(center, rate float64, power []float32) {
 			bias = MinBias(f.cfg.Short, s.nring*f.cfg.Sub)
 		}
 		f.estimate(s, m, bias)
+		// Warm-up: trust the floor once half the window is in (about a
+		// quarter of a second at 2.4 MS/s): a minimum over fewer
+		// sub-windows scatters enough to trip the wide templates. The
+		// detector is blind that long when a centre is first visited.
+		if s.nring >= len(s.ring)/2 {
+			s.ready = true
+		}
 	}
 }
 

@@ -102,7 +102,7 @@ func TestFloorMasksPersistentCarrier(t *testing.T) {
 	f, _ := New(Config{Bins: 128})
 	rng := rand.New(rand.NewPCG(3, 4))
 	p := make([]float32, 128)
-	for range 16 * 32 * 3 {
+	for range 16 * 32 * 6 {
 		expFrame(rng, p, 1)
 		p[20] += 1000 // a spur 30 dB up, always on
 		f.Update(1e9, 2.4e6, p)

@@ -23,7 +23,8 @@ type Config struct {
 	// SpurHz are known tuner spur offsets from the centre, masked.
 	SpurHz []float64
 	// CalOffsetDB converts dBFS to dBm at the antenna for the gain in use:
-	// dBm = dBFS + CalOffsetDB.
+	// dBm = dBFS + CalOffsetDB. NaN means uncalibrated: bursts then carry
+	// PowerDBm NaN.
 	CalOffsetDB float64
 	// Rhythm enables the TDMA comb integrator (default on; set
 	// DisableRhythm to turn it off).
