@@ -349,8 +349,8 @@ const (
 	// edges are good to about ±20 µs, so the midpoint splits them.
 	normalVsSlot = 523e-6
 	accessMax    = 0.45e-3 // shorter: an access burst (324.9 µs)
-	gmskMatch    = 0.78    // known-bit correlation typical of GSM at 6 dB SNR
-	gmskNone     = 0.6     // below: no GSM known bits at all
+	gmskMatch    = 0.65    // coherent known-bit correlation: GSM at 6 dB SNR mostly 0.8–0.93, an LTE slot mostly below 0.6
+	gmskNone     = 0.45    // below: no GSM known bits at all
 	impulseConc  = 0.6     // share of a burst's energy in its loudest 10 µs
 )
 
@@ -390,7 +390,7 @@ func Decide(f Features) (dsp.Class, string, float64) {
 			// Known bits and length together: each alone is borderline
 			// at 6 dB between a GSM burst and a 1-PRB LTE slot (whose
 			// PUCCH sequence is nearly constant-envelope too).
-			d := (f.GMSK-gmskMatch)/0.05 + (dur-normalVsSlot)/20e-6
+			d := (f.GMSK-gmskMatch)/0.1 + (dur-normalVsSlot)/20e-6
 			if d > 0 && f.GMSK >= gmskNone {
 				return dsp.ClassGSM, "normal", math.Min(0.95, 0.6+0.05*d)
 			}
