@@ -63,12 +63,11 @@ type Channelizer struct {
 	norm      float32 // 1/(N·Σw²)
 	fft       *fft.FFT
 
-	buf     []complex64 // samples of the frame being filled
-	fill    int         // samples in buf
-	work    []complex64 // windowed input
-	spec    []complex64 // FFT output (out of place: in place costs a reordering pass)
-	frame   Frame
-	clipRun []uint8 // 1 where buf[i] is clipped, to recount after a hop shift
+	buf   []complex64 // samples of the frame being filled
+	fill  int         // samples in buf
+	work  []complex64 // windowed input
+	spec  []complex64 // FFT output (out of place: in place costs a reordering pass)
+	frame Frame
 
 	// stream position
 	next    int64 // stream sample index of the next sample to arrive
@@ -115,15 +114,14 @@ func New(cfg Config) (*Channelizer, error) {
 		sw += float64(w) * float64(w)
 	}
 	c := &Channelizer{
-		size:    cfg.Size,
-		hop:     cfg.Hop,
-		win:     win,
-		norm:    float32(1 / (float64(cfg.Size) * sw)),
-		fft:     f,
-		buf:     make([]complex64, cfg.Size),
-		work:    make([]complex64, cfg.Size),
-		spec:    make([]complex64, cfg.Size),
-		clipRun: make([]uint8, cfg.Size),
+		size: cfg.Size,
+		hop:  cfg.Hop,
+		win:  win,
+		norm: float32(1 / (float64(cfg.Size) * sw)),
+		fft:  f,
+		buf:  make([]complex64, cfg.Size),
+		work: make([]complex64, cfg.Size),
+		spec: make([]complex64, cfg.Size),
 	}
 	c.frame.Power = make([]float32, cfg.Size)
 	return c, nil
@@ -197,31 +195,30 @@ func (c *Channelizer) Process(b *sdr.Block, sink Sink) {
 	s := b.Samples
 	pos := 0 // index in s of the next sample to take
 	for pos < len(s) {
+		if c.fill == 0 && c.hop == c.size && pos+c.size <= len(s) {
+			// Whole frames inside the block: window them straight from
+			// the caller's samples, no copy.
+			c.bufBase, c.bufPos = b.Time, int64(pos)
+			pos += c.size
+			c.emit(sink, s[pos-c.size:pos], c.next+int64(pos)-int64(c.size))
+			continue
+		}
 		if c.fill == 0 {
 			// buf[0] is s[pos]
 			c.bufBase, c.bufPos = b.Time, int64(pos)
 		}
 		n := copy(c.buf[c.fill:], s[pos:])
-		for i := c.fill; i < c.fill+n; i++ {
-			v := c.buf[i]
-			if real(v) >= ClipLevel || real(v) <= -ClipLevel || imag(v) >= ClipLevel || imag(v) <= -ClipLevel {
-				c.clipRun[i] = 1
-			} else {
-				c.clipRun[i] = 0
-			}
-		}
 		c.fill += n
 		pos += n
 		if c.fill < c.size {
 			break
 		}
-		c.emit(sink, c.next+int64(pos)-int64(c.size))
+		c.emit(sink, c.buf[:c.size], c.next+int64(pos)-int64(c.size))
 		// Slide by hop.
 		if c.hop == c.size {
 			c.fill = 0
 		} else {
 			copy(c.buf, c.buf[c.hop:])
-			copy(c.clipRun, c.clipRun[c.hop:])
 			c.fill = c.size - c.hop
 			c.bufPos += int64(c.hop)
 		}
@@ -229,14 +226,19 @@ func (c *Channelizer) Process(b *sdr.Block, sink Sink) {
 	c.next += int64(len(s))
 }
 
-func (c *Channelizer) emit(sink Sink, offset int64) {
+// emit windows one frame's samples (len Size), transforms them and hands
+// the powers to sink; it also counts the clipped samples.
+func (c *Channelizer) emit(sink Sink, in []complex64, offset int64) {
 	w := c.win[:c.size]
-	in := c.buf[:c.size]
+	in = in[:c.size]
 	work := c.work[:c.size]
 	clipped := 0
 	for i, v := range in {
-		work[i] = complex(real(v)*w[i], imag(v)*w[i])
-		clipped += int(c.clipRun[i])
+		re, im := real(v), imag(v)
+		work[i] = complex(re*w[i], im*w[i])
+		if re >= ClipLevel || re <= -ClipLevel || im >= ClipLevel || im <= -ClipLevel {
+			clipped++
+		}
 	}
 	spec := c.spec[:c.size]
 	c.fft.Transform(spec, work)
