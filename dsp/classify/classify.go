@@ -266,13 +266,14 @@ func (c *Classifier) bandLimit(iq []complex64, off, bw float64, dec int) []compl
 	s, co := math.Sincos(-2 * math.Pi * off / c.rate)
 	step := complex(co, s)
 	ph := complex(1, 0)
+	invDec := 1 / float64(dec)
 	for j := 0; j < m; j++ {
 		var acc complex128
 		for _, v := range iq[j*dec : (j+1)*dec] {
 			acc += complex128(v) * ph
 			ph *= step
 		}
-		buf[j] = complex64(acc / complex(float64(dec), 0))
+		buf[j] = complex64(acc * complex(invDec, 0))
 		if j&1023 == 1023 {
 			ph /= complex(math.Hypot(real(ph), imag(ph)), 0)
 		}
@@ -468,7 +469,9 @@ func peakShare(x []complex64, w int) float64 {
 		if i >= w {
 			win -= p(x[i-w])
 		}
-		best = math.Max(best, win)
+		if win > best {
+			best = win
+		}
 	}
 	if tot <= 0 {
 		return 0
