@@ -274,3 +274,31 @@ func TestNearPhoneClipsButStaysAPhone(t *testing.T) {
 		t.Errorf("near phone reported as %d overloads", s.ByClass[dsp.ClassOverload])
 	}
 }
+
+// The same burst is never reported twice (two detections that grew into
+// the same region are one burst).
+func TestNoDuplicateBursts(t *testing.T) {
+	sc, err := sim.Builtin("busy-wing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Duration = 5 * time.Second
+	o, err := Run(sc, sc.Sensors[0].ID, pipeline.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type key struct {
+		off    int64
+		lo, hi int64
+		rhythm bool
+	}
+	seen := map[key]bool{}
+	for _, b := range o.Bursts {
+		k := key{b.Offset, int64(b.FreqLow), int64(b.FreqHigh), b.Rhythm}
+		if seen[k] {
+			t.Errorf("burst reported twice: %v/%s at %.6f s, %.0f Hz", b.Class, b.Kind, float64(b.Offset)/o.Rate, b.Freq)
+		}
+		seen[k] = true
+	}
+	t.Logf("%d bursts, all distinct", len(o.Bursts))
+}

@@ -162,10 +162,10 @@ func (p *Pipeline) Frame(f *channelize.Frame) {
 func (p *Pipeline) finish() {
 	for i := range p.pending {
 		b := &p.pending[i]
+		p.classify(b)
 		if p.duplicate(b) {
 			continue
 		}
-		p.classify(b)
 		if b.Rhythm && p.lastClip >= b.Offset {
 			// The ADC clipped while this train was integrated: its level
 			// is a lower bound, and weaker trains beside it may be
@@ -241,12 +241,20 @@ func (p *Pipeline) explained(b *dsp.Burst) bool {
 }
 
 // duplicate reports whether a burst with the same start and band is
-// already held: two detections that grew into the same region.
+// already held: two detections that grew into the same region (compared
+// after classification, which refines the start).
 func (p *Pipeline) duplicate(b *dsp.Burst) bool {
 	bin := p.rate / float64(p.ch.Size())
+	same := func(a *dsp.Burst) bool {
+		return a.Offset == b.Offset && a.Rhythm == b.Rhythm && math.Abs(a.FreqLow-b.FreqLow) < bin && math.Abs(a.FreqHigh-b.FreqHigh) < bin
+	}
 	for i := range p.hold {
-		a := &p.hold[i]
-		if a.Offset == b.Offset && a.Rhythm == b.Rhythm && math.Abs(a.FreqLow-b.FreqLow) < bin && math.Abs(a.FreqHigh-b.FreqHigh) < bin {
+		if same(&p.hold[i]) {
+			return true
+		}
+	}
+	for i := range min(p.nrecent, len(p.recent)) {
+		if same(&p.recent[i]) {
 			return true
 		}
 	}
