@@ -344,13 +344,6 @@ func (p *Pipeline) ghost(b *dsp.Burst) string {
 	return ""
 }
 
-func abs64(v int64) int64 {
-	if v < 0 {
-		return -v
-	}
-	return v
-}
-
 func (p *Pipeline) classify(b *dsp.Burst) {
 	b.PowerDBm = b.PowerDBFS + p.cfg.CalOffsetDB
 	if b.Class == dsp.ClassOverload || b.Rhythm {
