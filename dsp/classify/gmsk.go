@@ -3,26 +3,22 @@ package classify
 import (
 	"math"
 	"math/cmplx"
+
+	"github.com/cellsentry/cellsentry/sdr/sim/waveform"
 )
 
-// GSM's known bits, TS 45.002 §5.2.3 (training sequence set 1) and §5.2.7
-// (the access burst's synchronisation sequence), first transmitted bit
-// first.
+// GSM's known bits (TS 45.002 §5.2.3 training sequence set 1, §5.2.7 the
+// access burst's synchronisation sequence) come from the waveform
+// package, which holds the standard's tables once for the generator and
+// for this check.
 var (
-	tscBits = [8][26]uint8{
-		{0, 0, 1, 0, 0, 1, 0, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 1, 1, 1},
-		{0, 0, 1, 0, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 1, 0, 1, 1, 1},
-		{0, 1, 0, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 0},
-		{0, 1, 0, 0, 0, 1, 1, 1, 1, 0, 1, 1, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1, 0},
-		{0, 0, 0, 1, 1, 0, 1, 0, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 1, 0, 1, 1},
-		{0, 1, 0, 0, 1, 1, 1, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 1, 1, 0, 1, 0},
-		{1, 0, 1, 0, 0, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1, 0, 1, 0, 0, 1, 1, 1, 1, 1},
-		{1, 1, 1, 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0},
-	}
-	syncBits = []uint8{
-		0, 1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1,
-		0, 0, 1, 1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0,
-	}
+	tscBits = func() (t [8][26]uint8) {
+		for i := range t {
+			t[i] = waveform.GSMTrainingSequence(i)
+		}
+		return t
+	}()
+	syncBits = func() []uint8 { s := waveform.GSMAccessSync(); return s[:] }()
 )
 
 const gsmBitS = 48.0 / 13 * 1e-6 // GSM bit period
