@@ -404,9 +404,9 @@ func Decide(f Features) (dsp.Class, string, float64) {
 			// wideband interferer); a UMTS carrier centred on the window
 			// looks the same and is not claimed.
 			return dsp.ClassInterference, "step", 0.6
-		case bw >= 1.6e6 && dur >= 5e-3 && f.Kappa > kappaConstant:
+		case umtsFootprint(f) && f.Kappa > kappaConstant:
 			return dsp.ClassUMTS, "dpch", 0.8
-		case bw >= 1.6e6 && dur >= 5e-3:
+		case umtsFootprint(f):
 			// Wide and long with a constant envelope: a sweep seen whole.
 			return dsp.ClassInterference, "sweep", 0.6
 		case lteFootprint(bw, dur):
@@ -428,6 +428,21 @@ func Decide(f Features) (dsp.Class, string, float64) {
 	// Wide, long and weak (a sweep smeared over its path, UMTS far away):
 	// not enough to claim a phone.
 	return dsp.ClassUnknown, "", 0.3
+}
+
+// umtsFootprint: long, and either wider than 1.6 MHz or 0.6 MHz or more
+// running off an edge of the window (a 3.84 Mcps carrier, 4.7 MHz wide,
+// seen through a 2.4 MHz window off its centre).
+func umtsFootprint(f Features) bool {
+	if f.Duration < 5e-3 {
+		return false
+	}
+	if f.Bandwidth >= 1.6e6 {
+		return true
+	}
+	lo, hi := f.Offset-f.Bandwidth/2, f.Offset+f.Bandwidth/2
+	edge := 0.42 * f.Window
+	return f.Bandwidth >= 0.6e6 && (hi >= edge || lo <= -edge)
 }
 
 // lteFootprint: about a slot or a subframe long, or one SC-FDMA symbol

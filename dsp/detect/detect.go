@@ -84,6 +84,10 @@ type group struct {
 
 const historyFrames = 512 // frames of z kept for refining burst edges
 
+// earlyFrames: a burst this many frames old has its level snapshotted (3.4 ms
+// at 2.4 MS/s), and one four times longer is measured on that snapshot.
+const earlyFrames = 32
+
 // Detector is the CFAR detector. Not safe for concurrent use.
 type Detector struct {
 	cfg       Config
@@ -125,6 +129,8 @@ type active struct {
 	tmpl         int
 	acc          []float32 // Σ(z−1) per bin over the burst's frames
 	pw           []float32 // Σ(P−F) per bin: the excess power, with the floor of each frame
+	earlyPw      []float32 // pw after earlyFrames frames
+	earlyFloor   []float32 // the floor then
 	frames       int
 	clipped      int
 	cont         [3]float32 // band statistic of the last frames
@@ -239,7 +245,7 @@ func New(cfg Config) (*Detector, error) {
 	d.histT = make([]time.Time, historyFrames)
 	const maxActive = 48
 	for range maxActive {
-		d.free = append(d.free, &active{acc: make([]float32, cfg.Bins), pw: make([]float32, cfg.Bins)})
+		d.free = append(d.free, &active{acc: make([]float32, cfg.Bins), pw: make([]float32, cfg.Bins), earlyPw: make([]float32, cfg.Bins), earlyFloor: make([]float32, cfg.Bins)})
 	}
 	d.active = make([]*active, 0, maxActive)
 	d.ovl.init(d)
@@ -333,6 +339,12 @@ func (d *Detector) Process(dst []dsp.Burst, f *channelize.Frame, nz Normalizer) 
 		s = (cum[a.hi] - cum[a.lo]) / float32(a.hi-a.lo)
 		a.cont[0], a.cont[1], a.cont[2] = a.cont[1], a.cont[2], s
 		a.frames++
+		if a.frames == earlyFrames {
+			// Snapshot for long bursts: the floor soon absorbs a
+			// continuous emitter, so its level is read from its start.
+			copy(a.earlyPw, a.pw)
+			copy(a.earlyFloor, floor)
+		}
 		if f.Clipped > 0 {
 			a.clipped++
 		}
@@ -561,6 +573,17 @@ func (d *Detector) finish(dst []dsp.Burst, a *active) []dsp.Burst {
 		frames = 1
 	}
 	sig /= frames
+	long := a.frames >= 4*earlyFrames
+	if long {
+		// A long burst's level and SNR are those of its first frames,
+		// before the floor estimate started to take it in.
+		sig, noiseBand = 0, 0
+		for k := bl; k < bh; k++ {
+			sig += float64(a.earlyPw[k])
+			noiseBand += float64(a.earlyFloor[k])
+		}
+		sig /= earlyFrames
+	}
 	// Time extent: refine the edges on the band's per-frame excess where
 	// history still holds it.
 	start, end := d.edges(a, bl, bh)
@@ -589,7 +612,7 @@ func (d *Detector) finish(dst []dsp.Burst, a *active) []dsp.Burst {
 	b.Duration = time.Duration((end - start) * d.frameDur * float64(time.Second))
 	// The excess was averaged over all accumulated frames, including the
 	// margins outside the refined edges: scale to the burst's own length.
-	if dur := end - start; dur > 0.5 && dur < frames {
+	if dur := end - start; !long && dur > 0.5 && dur < frames {
 		sig *= frames / dur
 	}
 	if sig <= 0 {

@@ -302,3 +302,28 @@ func TestNoDuplicateBursts(t *testing.T) {
 	}
 	t.Logf("%d bursts, all distinct", len(o.Bursts))
 }
+
+// A UMTS call (a 3.84 Mcps carrier wider than the window) is umts, and
+// nothing of it is taken for GSM or LTE. A carrier centred on the window
+// lifts it evenly, exactly like a floor step, and is not claimed; off
+// centre, its edge shows.
+func TestUMTSCall(t *testing.T) {
+	for _, off := range []float64{1.5e6, 2.2e6} {
+		sc := &sim.Scene{Name: "umts", Seed: 1, Duration: 3 * time.Second,
+			Sensors: []sim.Sensor{{ID: "s", Center: 902.4e6}},
+			Emitters: []sim.Emitter{{ID: "u", Level: sim.SNR(10), Start: time.Second, Stop: 2500 * time.Millisecond,
+				Behaviour: &sim.UMTSCall{Freq: 902.4e6 + off}}}}
+		o, err := Run(sc, "s", pipeline.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		by := map[dsp.Class]int{}
+		for _, b := range o.Bursts {
+			by[b.Class]++
+		}
+		t.Logf("carrier %+.1f MHz off the window's centre: %v", off/1e6, by)
+		if by[dsp.ClassUMTS] == 0 || by[dsp.ClassGSM] > 0 || by[dsp.ClassLTE] > 0 {
+			t.Errorf("carrier %+.1f MHz off centre: %v, want umts and no gsm or lte", off/1e6, by)
+		}
+	}
+}

@@ -354,26 +354,26 @@ func (p *Pipeline) classify(b *dsp.Burst) {
 	// classify.MaxSamples are enough.
 	pad := int64(p.ch.Size())
 	from := max(b.Offset-pad, p.ringEnd-ringSize)
-	n := min(b.Offset+int64(b.Duration.Seconds()*p.rate+0.5)+pad, p.ringEnd) - from
-	n = min(n, classify.MaxSamples)
-	var iq []complex64
-	if n > 0 && from <= b.Offset {
-		lo := from & (ringSize - 1)
-		hi := (from + n) & (ringSize - 1)
-		if lo < hi {
-			iq = p.ring[lo:hi]
-		} else {
-			iq = p.cls.Scratch(int(n))
-			k := copy(iq, p.ring[lo:])
-			copy(iq[k:], p.ring[:hi])
-		}
+	end := b.Offset + int64(b.Duration.Seconds()*p.rate+0.5)
+	var f classify.Features
+	if from <= b.Offset {
+		n := min(min(end+pad, p.ringEnd)-from, classify.MaxSamples)
+		f = p.cls.Classify(b, p.fromRing(from, n), int(b.Offset-from))
+	} else if tail := min(end, p.ringEnd) - (p.ringEnd - ringSize); tail >= classify.MaxSamples {
+		// A burst longer than the ring (a continuous emitter): its start
+		// is gone, so judge it by its last classify.MaxSamples, as if
+		// they were the whole burst, and keep its own span.
+		keep := *b
+		n := int64(classify.MaxSamples)
+		b.Offset = min(end, p.ringEnd) - n
+		b.Duration = time.Duration(float64(n) / p.rate * float64(time.Second))
+		f = p.cls.Classify(b, p.fromRing(b.Offset, n), 0)
+		keep.Class, keep.Kind, keep.Score = b.Class, b.Kind, b.Score
+		*b = keep
+	} else {
+		f = p.cls.Classify(b, nil, 0)
 	}
-	padBefore := 0
-	if iq != nil {
-		padBefore = int(b.Offset - from)
-	}
-	f := p.cls.Classify(b, iq, padBefore)
-	end := b.Offset + int64(b.Duration.Seconds()*p.rate)
+	end = b.Offset + int64(b.Duration.Seconds()*p.rate)
 	if b.Class == dsp.ClassInterference && b.Kind == "step" {
 		p.lastStep = end
 	}
@@ -386,6 +386,20 @@ func (p *Pipeline) classify(b *dsp.Burst) {
 	if p.cfg.OnClassify != nil {
 		p.cfg.OnClassify(b, f)
 	}
+}
+
+// fromRing returns n raw samples from stream index from (which must be in
+// the ring), copied to the classifier's scratch when they wrap around.
+func (p *Pipeline) fromRing(from, n int64) []complex64 {
+	lo := from & (ringSize - 1)
+	hi := (from + n) & (ringSize - 1)
+	if lo < hi {
+		return p.ring[lo:hi]
+	}
+	iq := p.cls.Scratch(int(n))
+	k := copy(iq, p.ring[lo:])
+	copy(iq[k:], p.ring[:hi])
+	return iq
 }
 
 // Flush ends the bursts still open (at the end of a recording).
