@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"strconv"
 
@@ -17,20 +20,27 @@ import (
 // the pipeline detects and how dBFS becomes dBm. Other sections of a sensor
 // config are accepted and ignored here.
 type detectionConfig struct {
-	Detection struct {
-		FalsePerHour float64   `yaml:"false_per_hour"`
-		ThresholdDB  float64   `yaml:"threshold_db"`
-		FFTSize      int       `yaml:"fft_size"`
-		Hop          int       `yaml:"hop"`
-		Window       string    `yaml:"window"`
-		SpursHz      []float64 `yaml:"spurs_hz"`
-		Rhythm       *bool     `yaml:"rhythm"`
-	} `yaml:"detection"`
-	Calibration struct {
-		// OffsetDB maps a tuner gain (dB, as a string key such as "40.2")
-		// to dBm − dBFS at that gain; "default" applies to any other gain.
-		OffsetDB map[string]float64 `yaml:"offset_db"`
-	} `yaml:"calibration"`
+	Detection   detectionSection   `yaml:"detection"`
+	Calibration calibrationSection `yaml:"calibration"`
+	// Other keeps the sections other loaders read, so that decoding with
+	// KnownFields rejects unknown keys inside the two sections only.
+	Other map[string]yaml.Node `yaml:",inline"`
+}
+
+type detectionSection struct {
+	FalsePerHour float64   `yaml:"false_per_hour"`
+	ThresholdDB  float64   `yaml:"threshold_db"`
+	FFTSize      int       `yaml:"fft_size"`
+	Hop          int       `yaml:"hop"`
+	Window       string    `yaml:"window"`
+	SpursHz      []float64 `yaml:"spurs_hz"`
+	Rhythm       *bool     `yaml:"rhythm"`
+}
+
+type calibrationSection struct {
+	// OffsetDB maps a tuner gain (dB, as a string key such as "40.2")
+	// to dBm − dBFS at that gain; "default" applies to any other gain.
+	OffsetDB map[string]float64 `yaml:"offset_db"`
 }
 
 func loadDetectionConfig(path string) (*detectionConfig, error) {
@@ -39,34 +49,14 @@ func loadDetectionConfig(path string) (*detectionConfig, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	var c detectionConfig
-	// Decode the two sections strictly; leave other sections to their
-	// own loaders.
-	var top map[string]yaml.Node
-	if err := yaml.Unmarshal(data, &top); err != nil {
+	// Decode the two sections strictly, straight from the file so that
+	// errors give the file's line numbers; other sections go to Other.
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // EOF: an empty file
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
-	for key, node := range top {
-		var dst any
-		switch key {
-		case "detection":
-			dst = &c.Detection
-		case "calibration":
-			dst = &c.Calibration
-		default:
-			continue
-		}
-		var buf bytes.Buffer
-		enc := yaml.NewEncoder(&buf)
-		if err := enc.Encode(&node); err != nil {
-			return nil, fmt.Errorf("config %s: %s: %w", path, key, err)
-		}
-		dec := yaml.NewDecoder(&buf)
-		dec.KnownFields(true)
-		if err := dec.Decode(dst); err != nil {
-			return nil, fmt.Errorf("config %s: line %d: %s: %w", path, node.Line, key, err)
-		}
-	}
-	if c.Detection.FalsePerHour < 0 {
+	if !(c.Detection.FalsePerHour >= 0) || math.IsInf(c.Detection.FalsePerHour, 0) {
 		return nil, fmt.Errorf("config %s: detection.false_per_hour %g: must be positive", path, c.Detection.FalsePerHour)
 	}
 	if c.Detection.Window != "" {

@@ -1,0 +1,679 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cellsentry/cellsentry/sdr"
+	"github.com/cellsentry/cellsentry/sdr/sigmf"
+	"github.com/cellsentry/cellsentry/sdr/sim"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/replay-gsm-call.jsonl from the current replay")
+
+// runReplayCmd runs "cellsentry replay ARGS" as main would.
+func runReplayCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdout: &out, stderr: &errb, log: slog.New(slog.NewTextHandler(&errb, nil))}
+	err = run(context.Background(), e, append([]string{"replay", "--progress", "never"}, args...))
+	return out.String(), errb.String(), err
+}
+
+// renderedScene is a scene rendered to a cu8 SigMF recording, with the
+// emissions its sensor received.
+type renderedScene struct {
+	meta  string // path of the .sigmf-meta
+	data  string // path of the .sigmf-data (raw cu8)
+	rate  float64
+	truth []sim.Emission // visible emissions
+}
+
+// renderScene renders seconds of the built-in scene name, heard by its
+// first sensor, into dir (seed 0: the scene's own).
+func renderScene(t *testing.T, dir, name string, seconds float64, seed uint64) renderedScene {
+	t.Helper()
+	sc, err := sim.Builtin(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Duration = time.Duration(seconds * float64(time.Second))
+	if seed != 0 {
+		sc.Seed = seed
+	}
+	src, err := sc.Open(sc.Sensors[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs renderedScene
+	src.OnEmission = func(em sim.Emission, rx sim.Reception) {
+		if rx.Visible {
+			rs.truth = append(rs.truth, em)
+		}
+	}
+	prefix := filepath.Join(dir, name)
+	w, err := sigmf.Create(prefix, sigmf.Meta{Datatype: sdr.CU8, SampleRate: src.Rate(), Gain: src.Gain(), Description: "replay test: " + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &sdr.Block{Samples: make([]complex64, 1<<16)}
+	for {
+		err := src.ReadBlock(b)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteBlock(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rs.meta, rs.data, rs.rate = prefix+".sigmf-meta", w.Meta().Path, src.Rate()
+	return rs
+}
+
+// The replay contract: every stdout line is one JSON object whose first
+// keys are exactly these, in this order, with these types; the other keys
+// a line may carry are listed in contractExtra.
+var contractKeys = []string{"type", "offset_s", "duration_s", "freq_hz", "bandwidth_hz", "power_dbfs", "power_dbm", "snr_db", "class"}
+
+var contractExtra = map[string]bool{"kind": true, "center_hz": true, "score": true, "clipped": true, "rhythm": true, "periods": true, "time": true}
+
+var contractClasses = map[string]bool{"gsm": true, "lte": true, "umts": true, "unknown": true, "interference": true, "overload": true}
+
+// burstLine is one parsed line of replay output.
+type burstLine struct {
+	raw                                   string
+	offset, duration, freq, bw, dbfs, snr float64
+	dbm                                   *float64 // nil: null (no calibration)
+	class, kind                           string
+}
+
+// parseReplay checks that out holds only contract lines and returns them.
+func parseReplay(t *testing.T, out string) []burstLine {
+	t.Helper()
+	if out == "" {
+		return nil
+	}
+	if !strings.HasSuffix(out, "\n") {
+		t.Fatalf("stdout does not end with a newline: %q", out[max(0, len(out)-80):])
+	}
+	var lines []burstLine
+	for i, raw := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		l, err := parseBurstLine(raw)
+		if err != nil {
+			t.Fatalf("stdout line %d: %v\n%s", i+1, err, raw)
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// parseBurstLine parses one line and checks it against the contract.
+func parseBurstLine(raw string) (burstLine, error) {
+	l := burstLine{raw: raw}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return l, fmt.Errorf("not a JSON object")
+	}
+	var keys []string
+	vals := map[string]any{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return l, err
+		}
+		k := tok.(string)
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return l, fmt.Errorf("value of %q: %w", k, err)
+		}
+		if _, dup := vals[k]; dup {
+			return l, fmt.Errorf("key %q twice", k)
+		}
+		keys = append(keys, k)
+		vals[k] = v
+	}
+	if _, err := dec.Token(); err != nil {
+		return l, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return l, fmt.Errorf("more than one JSON value on the line")
+	}
+	if len(keys) < len(contractKeys) || strings.Join(keys[:len(contractKeys)], ",") != strings.Join(contractKeys, ",") {
+		return l, fmt.Errorf("keys %v, want %v first", keys, contractKeys)
+	}
+	for _, k := range keys[len(contractKeys):] {
+		if !contractExtra[k] {
+			return l, fmt.Errorf("key %q is not in the contract", k)
+		}
+	}
+	num := func(k string) (float64, error) {
+		n, ok := vals[k].(json.Number)
+		if !ok {
+			return 0, fmt.Errorf("%s = %v (%T), want a number", k, vals[k], vals[k])
+		}
+		return n.Float64()
+	}
+	var err error
+	for _, f := range []struct {
+		key string
+		dst *float64
+	}{{"offset_s", &l.offset}, {"duration_s", &l.duration}, {"freq_hz", &l.freq}, {"bandwidth_hz", &l.bw}, {"power_dbfs", &l.dbfs}, {"snr_db", &l.snr}} {
+		if *f.dst, err = num(f.key); err != nil {
+			return l, err
+		}
+	}
+	if vals["power_dbm"] != nil {
+		v, err := num("power_dbm")
+		if err != nil {
+			return l, err
+		}
+		l.dbm = &v
+	}
+	if vals["type"] != "burst" {
+		return l, fmt.Errorf("type %v, want \"burst\"", vals["type"])
+	}
+	class, _ := vals["class"].(string)
+	if !contractClasses[class] {
+		return l, fmt.Errorf("class %v, want one of gsm lte umts unknown interference overload", vals["class"])
+	}
+	l.class = class
+	if l.offset < 0 || l.duration <= 0 || l.bw < 0 {
+		return l, fmt.Errorf("offset_s %g, duration_s %g, bandwidth_hz %g: want ≥ 0, > 0, ≥ 0", l.offset, l.duration, l.bw)
+	}
+	if v, ok := vals["kind"]; ok {
+		if l.kind, ok = v.(string); !ok || l.kind == "" {
+			return l, fmt.Errorf("kind %v: want a non-empty string", v)
+		}
+	}
+	if v, ok := vals["score"]; ok {
+		if s, err := num("score"); err != nil || s < 0 || s > 1 {
+			return l, fmt.Errorf("score %v: want a number in [0, 1]", v)
+		}
+	}
+	if _, ok := vals["center_hz"]; ok {
+		if _, err := num("center_hz"); err != nil {
+			return l, err
+		}
+	}
+	if _, ok := vals["periods"]; ok {
+		if _, err := num("periods"); err != nil {
+			return l, err
+		}
+	}
+	for _, k := range []string{"clipped", "rhythm"} {
+		if v, ok := vals[k]; ok && v != true {
+			return l, fmt.Errorf("%s %v: want true when present", k, v)
+		}
+	}
+	if v, ok := vals["time"]; ok {
+		s, _ := v.(string)
+		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+			return l, fmt.Errorf("time %v: %w", v, err)
+		}
+	}
+	return l, nil
+}
+
+// countByClass counts lines per class.
+func countByClass(lines []burstLine) map[string]int {
+	n := map[string]int{}
+	for _, l := range lines {
+		n[l.class]++
+	}
+	return n
+}
+
+var (
+	statsSpeed  = regexp.MustCompile(`(?m)^samples (\d+) \(([\d.]+) s of signal\) in [\d.]+ s: [\d.]+× real time, [\d.]+ Msamples/s$`)
+	statsBursts = regexp.MustCompile(`(?m)^bursts: unknown (\d+) gsm (\d+) lte (\d+) umts (\d+) interference (\d+) overload (\d+)$`)
+	statsThr    = regexp.MustCompile(`(?m)^threshold (\S+) +\d+ bins × +\d+ frames: (-?[\d.]+) dB over the floor$`)
+)
+
+// thresholds reads the --stats threshold lines: template name → dB.
+func thresholds(t *testing.T, stderr string) map[string]float64 {
+	t.Helper()
+	m := map[string]float64{}
+	for _, s := range statsThr.FindAllStringSubmatch(stderr, -1) {
+		v, err := strconv.ParseFloat(s[2], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[s[1]] = v
+	}
+	if len(m) == 0 {
+		t.Fatalf("no threshold lines in --stats output:\n%s", stderr)
+	}
+	return m
+}
+
+// TestReplay replays 3 s of the gsm-call scene (a GSM call from 1.5 s on)
+// and checks the output contract, the summary, the calibration from a
+// config and the raw-file path against it.
+func TestReplay(t *testing.T) {
+	dir := t.TempDir()
+	rs := renderScene(t, dir, "gsm-call", 3, 0)
+	out, stderr, err := runReplayCmd(t, "--stats", rs.meta)
+	if err != nil {
+		t.Fatalf("replay: %v\n%s", err, stderr)
+	}
+	lines := parseReplay(t, out)
+
+	t.Run("contract", func(t *testing.T) {
+		if len(lines) == 0 {
+			t.Fatal("no bursts")
+		}
+		for i, l := range lines {
+			// The recording carries no calibration and none was given.
+			if l.dbm != nil {
+				t.Errorf("line %d: power_dbm %g without a calibration, want null", i+1, *l.dbm)
+			}
+		}
+	})
+
+	t.Run("gsm call found", func(t *testing.T) {
+		// The GSM bursts the sensor received (about 50 dB over the noise)
+		// must come out as gsm lines starting within 0.2 ms of them and
+		// within half a channel (100 kHz) of their frequency (the
+		// simulated dongle is off by tens of ppm: ~20 kHz here). The call
+		// sits on the tuned centre, across the DC mask; when this test
+		// was written 54 of 65 were found (bursts at 2.16–2.19 s missed
+		// outright, one taken for the DC spike), so the bar is two thirds.
+		var calls, found int
+		for _, em := range rs.truth {
+			if em.Class != sim.ClassGSM {
+				continue
+			}
+			calls++
+			for _, l := range lines {
+				if l.class == "gsm" && math.Abs(l.offset-em.Start) < 0.2e-3 && math.Abs(l.freq-em.Freq) < 100e3 {
+					found++
+					break
+				}
+			}
+		}
+		if calls < 50 {
+			t.Fatalf("only %d GSM emissions in the truth: the scene changed", calls)
+		}
+		if found < calls*2/3 {
+			t.Errorf("%d of %d GSM bursts found as gsm at the call's frequency, want two thirds", found, calls)
+		}
+		// No single gsm burst anywhere else: the call is the only GSM
+		// emitter. Rhythm trains found away from it are logged: when this
+		// test was written the comb reported three at −10 dB SNR, 0.6–1.1
+		// MHz from the call (its leakage keeps its rhythm).
+		for _, l := range lines {
+			if l.class != "gsm" {
+				continue
+			}
+			near := false
+			for _, em := range rs.truth {
+				near = near || (em.Class == sim.ClassGSM && math.Abs(l.freq-em.Freq) < 200e3)
+			}
+			switch {
+			case near:
+			case l.kind == "train":
+				t.Logf("gsm train away from the call: %s", l.raw)
+			default:
+				t.Errorf("gsm burst away from the call: %s", l.raw)
+			}
+		}
+		t.Logf("%d GSM bursts in the truth, %d found; %d lines: %v", calls, found, len(lines), countByClass(lines))
+	})
+
+	t.Run("stats", func(t *testing.T) {
+		m := statsSpeed.FindStringSubmatch(stderr)
+		if m == nil {
+			t.Fatalf("no speed line in --stats output:\n%s", stderr)
+		}
+		if n, _ := strconv.ParseInt(m[1], 10, 64); n != int64(3*rs.rate) {
+			t.Errorf("summary counts %d samples, want %d", n, int64(3*rs.rate))
+		}
+		b := statsBursts.FindStringSubmatch(stderr)
+		if b == nil {
+			t.Fatalf("no bursts line in --stats output:\n%s", stderr)
+		}
+		got := countByClass(lines)
+		for i, c := range []string{"unknown", "gsm", "lte", "umts", "interference", "overload"} {
+			if n, _ := strconv.Atoi(b[i+1]); n != got[c] {
+				t.Errorf("summary says %d %s bursts, stdout has %d", n, c, got[c])
+			}
+		}
+		thresholds(t, stderr)
+	})
+
+	t.Run("config", func(t *testing.T) {
+		cfg := filepath.Join(dir, "sensor.yaml")
+		yaml := "# replay test\nsite: {name: test}\ndetection: {false_per_hour: 2}\ncalibration: {offset_db: {default: -74}}\n"
+		if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out2, stderr2, err := runReplayCmd(t, "--stats", "--config", cfg, rs.meta)
+		if err != nil {
+			t.Fatalf("replay --config: %v\n%s", err, stderr2)
+		}
+		lines2 := parseReplay(t, out2)
+		if len(lines2) == 0 {
+			t.Fatal("no bursts")
+		}
+		for i, l := range lines2 {
+			// Both printed to 0.01 dB.
+			if l.dbm == nil || math.Abs(*l.dbm-(l.dbfs-74)) > 0.0101 {
+				t.Fatalf("line %d: power_dbm %v, want power_dbfs − 74 = %.2f\n%s", i+1, l.dbm, l.dbfs-74, l.raw)
+			}
+		}
+		// 2 false bursts per hour instead of 0.5: every threshold lower.
+		def, cfgd := thresholds(t, stderr), thresholds(t, stderr2)
+		for name, v := range def {
+			if w, ok := cfgd[name]; !ok || !(w < v) {
+				t.Errorf("threshold %s: %.2f dB with false_per_hour 2, %.2f dB by default; want lower", name, w, v)
+			}
+		}
+	})
+
+	t.Run("raw cu8", func(t *testing.T) {
+		// The SigMF data file is raw cu8: replayed with --rate and --freq
+		// it gives the same bursts; only the time (no start time in a raw
+		// file) differs.
+		raw := filepath.Join(dir, "call.cu8")
+		if err := os.Link(rs.data, raw); err != nil {
+			t.Fatal(err)
+		}
+		out3, stderr3, err := runReplayCmd(t, "--rate", "2.4M", "--freq", "902.4M", raw)
+		if err != nil {
+			t.Fatalf("replay raw: %v\n%s", err, stderr3)
+		}
+		lines3 := parseReplay(t, out3)
+		if len(lines3) != len(lines) {
+			t.Fatalf("%d lines from the raw file, %d from the SigMF recording", len(lines3), len(lines))
+		}
+		noTime := regexp.MustCompile(`,"time":"[^"]*"`)
+		for i := range lines {
+			a, b := noTime.ReplaceAllString(lines3[i].raw, ""), noTime.ReplaceAllString(lines[i].raw, "")
+			if a != b {
+				t.Fatalf("line %d differs:\nraw   %s\nsigmf %s", i+1, a, b)
+			}
+		}
+	})
+}
+
+// TestReplayErrors: failures name what failed — the file, and for a bad
+// config the line of the offending key.
+func TestReplayErrors(t *testing.T) {
+	dir := t.TempDir()
+	// A small valid recording to go with the bad configs.
+	w, err := sigmf.Create(filepath.Join(dir, "quiet"), sigmf.Meta{Datatype: sdr.CU8, SampleRate: 2.4e6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteBlock(&sdr.Block{Samples: make([]complex64, 50000), Center: 902.4e6, Rate: 2.4e6}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rec := filepath.Join(dir, "quiet.sigmf-meta")
+	config := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	missing := filepath.Join(dir, "missing.sigmf-meta")
+	missingRaw := filepath.Join(dir, "missing.cu8")
+	cases := []struct {
+		name  string
+		args  []string
+		wants []string // substrings of the error
+		usage bool
+	}{
+		{"missing recording", []string{missing}, []string{missing, "no such file"}, false},
+		{"missing raw file", []string{"--rate", "2.4M", missingRaw}, []string{missingRaw, "no such file"}, false},
+		{"bad rate", []string{"--rate", "fast", missingRaw}, []string{"--rate"}, true},
+		{"no recording", nil, []string{"exactly one recording"}, true},
+		{"missing config", []string{"--config", filepath.Join(dir, "nope.yaml"), rec}, []string{"nope.yaml", "no such file"}, false},
+		{"unknown key", []string{"--config", config("unknown.yaml", "site:\n  name: x\n\ndetection:\n  false_per_hour: 2\n  threshhold_db: 3\n"), rec},
+			[]string{"unknown.yaml", "line 6", "threshhold_db"}, false},
+		{"unknown key in flow style", []string{"--config", config("flow.yaml", "# c\ncalibration: {offset_db: {default: -74}, offset: 3}\n"), rec},
+			[]string{"flow.yaml", "line 2", "offset"}, false},
+		{"wrong type", []string{"--config", config("type.yaml", "detection:\n  false_per_hour: 2\ncalibration:\n  offset_db:\n    default: [1]\n"), rec},
+			[]string{"type.yaml", "line 5"}, false},
+		{"negative false rate", []string{"--config", config("neg.yaml", "detection: {false_per_hour: -1}\n"), rec},
+			[]string{"neg.yaml", "detection.false_per_hour -1"}, false},
+		{"NaN false rate", []string{"--config", config("nan.yaml", "detection: {false_per_hour: .nan}\n"), rec},
+			[]string{"nan.yaml", "detection.false_per_hour NaN"}, false},
+		{"bad window", []string{"--config", config("win.yaml", "detection: {window: kaiser}\n"), rec},
+			[]string{"win.yaml", "detection.window", `"kaiser"`}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _, err := runReplayCmd(t, tc.args...)
+			if err == nil {
+				t.Fatalf("replay %v: no error", tc.args)
+			}
+			for _, w := range tc.wants {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if errors.Is(err, errUsage) != tc.usage {
+				t.Errorf("error %q: usage error %v, want %v", err, errors.Is(err, errUsage), tc.usage)
+			}
+			if out != "" {
+				t.Errorf("stdout not empty on error: %q", out)
+			}
+		})
+	}
+}
+
+// configSeeds are sensor configs, good and bad, for FuzzLoadDetectionConfig.
+var configSeeds = []string{
+	"",
+	"# nothing\n",
+	"detection: {false_per_hour: 2}\ncalibration: {offset_db: {default: -74}}\n",
+	"detection:\n  false_per_hour: 0.5\n  threshold_db: 3\n  fft_size: 256\n  hop: 128\n  window: hann\n  spurs_hz: [0, 120e3]\n  rhythm: false\ncalibration:\n  offset_db:\n    \"19.7\": -80\n    default: -74\n",
+	"site: {name: x}\nmqtt: {broker: tcp://localhost:1883}\n",
+	"detection:\n  false_per_hour: 2\n  bogus: 1\n",
+	"detection: [1, 2]\n",
+	"- a\n",
+	"detection: {false_per_hour: .nan}\n",
+	"detection: {false_per_hour: .inf}\n",
+	"a: &x {false_per_hour: 1}\ndetection: *x\n",
+	"detection: {false_per_hour: 1}\ndetection: {false_per_hour: 2}\n",
+	"calibration: {offset_db: {default: x}}\n",
+	"detection: {window: kaiser}\n",
+	"\tdetection: 1\n",
+}
+
+// FuzzLoadDetectionConfig: any file either loads into a config whose
+// values replay can use, or fails with an error naming the file; never a
+// panic.
+func FuzzLoadDetectionConfig(f *testing.F) {
+	for _, s := range configSeeds {
+		f.Add(s)
+	}
+	dir := f.TempDir()
+	path := filepath.Join(dir, "fuzz.yaml")
+	f.Fuzz(func(t *testing.T, body string) {
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := loadDetectionConfig(path)
+		if err != nil {
+			if !strings.Contains(err.Error(), path) {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		if v := c.Detection.FalsePerHour; !(v >= 0) || math.IsInf(v, 0) {
+			t.Fatalf("loaded false_per_hour %v", v)
+		}
+	})
+}
+
+// TestReplayGolden pins the first lines of the replay of a fixed 2 s render
+// of gsm-call byte for byte, so that the contract and the detector's output
+// do not drift silently. After an intended change, regenerate with
+//
+//	go test ./cmd/cellsentry -run TestReplayGolden -update
+//
+// and review the diff. The file is written on amd64; other architectures
+// may fuse multiply-adds and differ in the last digits, so they skip.
+func TestReplayGolden(t *testing.T) {
+	if runtime.GOARCH != "amd64" && !*update {
+		t.Skipf("golden output is produced on amd64 (this is %s)", runtime.GOARCH)
+	}
+	const golden = "testdata/replay-gsm-call.jsonl"
+	rs := renderScene(t, t.TempDir(), "gsm-call", 2, 202)
+	out, stderr, err := runReplayCmd(t, rs.meta)
+	if err != nil {
+		t.Fatalf("replay: %v\n%s", err, stderr)
+	}
+	lines := parseReplay(t, out)
+	if len(lines) < 20 {
+		t.Fatalf("only %d lines", len(lines))
+	}
+	var first bytes.Buffer
+	for _, l := range lines[:20] {
+		first.WriteString(l.raw + "\n")
+	}
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, first.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s", golden)
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (create it with -update)", err)
+	}
+	if !bytes.Equal(first.Bytes(), want) {
+		g, w := strings.Split(first.String(), "\n"), strings.Split(string(want), "\n")
+		for i := range min(len(g), len(w)) {
+			if g[i] != w[i] {
+				t.Fatalf("line %d differs from %s (regenerate with -update if intended):\n got %s\nwant %s", i+1, golden, g[i], w[i])
+			}
+		}
+		t.Fatalf("output differs from %s in length", golden)
+	}
+}
+
+// TestReplayMemory: replaying a long file keeps memory flat. The file is
+// a 1.5 GB sparse cu8 file: it reads as zeros, i.e. −1−1j, a constant that
+// clips every sample (5.5 minutes at 2.4 MS/s). The replay runs as its
+// own process so that its peak resident set can be read.
+func TestReplayMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("replays 5.5 minutes of samples (about 25 s)")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go command to build the binary: %v", err)
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "cellsentry")
+	build := exec.Command(goTool, "build", "-o", bin, ".")
+	if msg, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, msg)
+	}
+	data := filepath.Join(dir, "saturated.cu8")
+	const size = 1500 << 20
+	f, err := os.Create(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := os.Truncate(data, size); err != nil {
+		t.Fatal(err)
+	}
+	var out lineCounter
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, "replay", "--stats", "--progress", "never", "--rate", "2.4M", data)
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("replay: %v\n%s", err, stderr.String())
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		t.Skipf("no rusage on %s", runtime.GOOS)
+	}
+	maxRSS := float64(ru.Maxrss) / 1024 // KiB on Linux
+	t.Logf("%d MB replayed in %v: max RSS %.1f MiB; %d lines (%v); %s",
+		size>>20, time.Since(start).Round(time.Millisecond), maxRSS, out.lines, out.byClass, strings.SplitN(stderr.String(), "\n", 2)[0])
+	if maxRSS >= 40 {
+		t.Errorf("max RSS %.1f MiB, want < 40 MiB", maxRSS)
+	}
+	m := statsSpeed.FindStringSubmatch(stderr.String())
+	if m == nil || m[1] != strconv.Itoa(size/2) {
+		t.Errorf("summary does not count the file's %d samples:\n%s", size/2, stderr.String())
+	}
+	for _, c := range []string{"gsm", "lte", "umts"} {
+		if out.byClass[c] > 0 {
+			t.Errorf("%d %s bursts on a saturated constant: never a phone", out.byClass[c], c)
+		}
+	}
+	if out.bad != "" {
+		t.Errorf("output line breaks the contract: %s", out.bad)
+	}
+}
+
+// lineCounter checks and counts replay output lines without keeping them.
+type lineCounter struct {
+	partial []byte
+	lines   int
+	byClass map[string]int
+	bad     string
+}
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	if c.byClass == nil {
+		c.byClass = map[string]int{}
+	}
+	c.partial = append(c.partial, p...)
+	for {
+		i := bytes.IndexByte(c.partial, '\n')
+		if i < 0 {
+			break
+		}
+		l, err := parseBurstLine(string(c.partial[:i]))
+		if err != nil && c.bad == "" {
+			c.bad = fmt.Sprintf("%v: %s", err, c.partial[:i])
+		}
+		c.lines++
+		c.byClass[l.class]++
+		c.partial = c.partial[i+1:]
+	}
+	return len(p), nil
+}
