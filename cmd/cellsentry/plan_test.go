@@ -1,0 +1,51 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func TestPlanCommand(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		args    []string
+		want    []string
+		wantErr string
+	}{
+		{"one band", []string{"plan", "--bands", "b8", "--dwell", "200ms"},
+			[]string{"19 hops of 200ms (195ms heard after 5ms settling), cycle 3.8s", "gsm900-ul        19       1      3.8s"}, ""},
+		{"weights", []string{"plan", "--bands", "b20,b8:2", "--dwell", "100ms", "--settle", "50ms"},
+			[]string{"54 hops", "gsm900-ul        19       2      2.7s"}, ""},
+		{"unknown band", []string{"plan", "--bands", "b7"}, nil, `unknown band "b7"`},
+		{"bad weight", []string{"plan", "--bands", "b8:x"}, nil, `weight "x" of b8`},
+		{"settle too long", []string{"plan", "--bands", "b8", "--dwell", "10ms", "--settle", "20ms"}, nil, "not longer than the settle time"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			e := &env{stdout: &out, stderr: &errb, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			err := run(context.Background(), e, c.args)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("err %v, want %q", err, c.wantErr)
+				}
+				if strings.Contains(c.wantErr, "band") && !errors.Is(err, errUsage) {
+					t.Errorf("err %v is not a usage error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+		})
+	}
+}
