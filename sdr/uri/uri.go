@@ -239,4 +239,3 @@ func Parse(raw string) (Spec, error) {
 	}
 	return spec, nil
 }
-
