@@ -3,11 +3,13 @@ package rtltcp
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/cmplx"
 	"net"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -442,5 +444,35 @@ func BenchmarkClient(b *testing.B) {
 			b.ReportMetric(float64(samples)/time.Since(start).Seconds()/1e6, "Msamples/s")
 			b.ReportMetric(float64(dropped)/float64(samples+dropped), "dropped/sample")
 		})
+	}
+}
+
+// TestStall: a server that sends its header and then nothing is treated as
+// lost after StallTimeout.
+func TestStall(t *testing.T) {
+	ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		conn.Write(Header{TunerR820T, 29}.Append(nil))
+		io.Copy(io.Discard, conn) // read commands, send nothing
+	}()
+	var got atomic.Value
+	c := dial(t, ln.Addr().String(), Options{StallTimeout: 100 * time.Millisecond,
+		OnEvent: func(e Event) { got.Store(e) }})
+	b := sdr.Block{Samples: make([]complex64, 1024)}
+	err = c.ReadBlock(&b)
+	if !errors.Is(err, ErrDisconnected) || !strings.Contains(err.Error(), "stream stalled") {
+		t.Fatalf("err = %v, want a stall wrapping ErrDisconnected", err)
+	}
+	if e, _ := got.Load().(Event); e.Kind != Disconnected {
+		t.Errorf("event %+v, want Disconnected", e)
 	}
 }
