@@ -305,6 +305,9 @@ func (d *Detector) Process(dst []dsp.Burst, f *channelize.Frame, nz Normalizer) 
 		}
 		d.ovl.reset()
 	}
+	// Saturation is judged on the samples alone, so it is reported even
+	// before (or without) a noise floor.
+	dst = d.ovl.saturation(dst, f)
 	if floor == nil {
 		return dst
 	}

@@ -32,6 +32,18 @@ type overload struct {
 	sumLift    float64
 	sumPow     float64
 	liftFrames int
+
+	// Saturation: most samples of most frames at full scale for a second
+	// (a dead-stuck or hard-driven ADC), whatever the spectrum shows.
+	sat       []bool
+	satPos    int
+	nSat      int
+	satFilled int
+	satActive bool
+	satStartF int64
+	satStart  int64
+	satTime   time.Time
+	satFrames int64
 }
 
 func (o *overload) init(d *Detector) {
@@ -39,6 +51,7 @@ func (o *overload) init(d *Detector) {
 	o.window = max(8, int(math.Round(20e-3/d.frameDur)))
 	o.clipped = make([]bool, o.window)
 	o.wide = make([]bool, o.window)
+	o.sat = make([]bool, max(8, int(math.Round(1/d.frameDur))))
 }
 
 func (o *overload) reset() {
@@ -46,6 +59,59 @@ func (o *overload) reset() {
 	clear(o.wide)
 	o.pos, o.nClip, o.nWide, o.filled = 0, 0, 0, 0
 	o.active = false
+	clear(o.sat)
+	o.satPos, o.nSat, o.satFilled, o.satActive = 0, 0, 0, false
+}
+
+// saturation watches for frames most of whose samples are clipped. A
+// receiver in that state for a second hears nothing else; it is reported
+// as an overload ("saturated") once a second while it lasts. Bursts found
+// meanwhile keep their class (a phone on the antenna can drive the ADC
+// that hard while it sends), unlike during a swamping overload.
+func (o *overload) saturation(dst []dsp.Burst, f *channelize.Frame) []dsp.Burst {
+	d := o.d
+	isSat := f.Clipped*2 >= len(f.Power) // hop = size: a frame's samples
+	if o.sat[o.satPos] {
+		o.nSat--
+	}
+	o.sat[o.satPos] = isSat
+	if isSat {
+		o.nSat++
+	}
+	o.satPos = (o.satPos + 1) % len(o.sat)
+	if o.satFilled < len(o.sat) {
+		o.satFilled++
+		return dst
+	}
+	q := float64(o.nSat) / float64(len(o.sat))
+	emit := func() {
+		dur := time.Duration(float64(o.satFrames) * d.frameDur * float64(time.Second))
+		dst = append(dst, dsp.Burst{
+			Start: o.satTime, Offset: o.satStart, Duration: dur,
+			Center: d.center, FreqLow: d.center - d.rate/2, FreqHigh: d.center + d.rate/2, Freq: d.center,
+			PowerDBFS: 0, PowerDBm: math.NaN(), Clipped: true,
+			Class: dsp.ClassOverload, Kind: "saturated", Score: 1,
+		})
+	}
+	switch {
+	case !o.satActive && q >= ovlOn:
+		o.satActive = true
+		o.satFrames = int64(len(o.sat))
+		o.satStart = f.Offset - int64(len(o.sat)-1)*int64(d.cfg.Hop)
+		o.satTime = f.Time.Add(-time.Duration(float64(len(o.sat)-1) * d.frameDur * float64(time.Second)))
+	case o.satActive && q < ovlOff:
+		emit()
+		o.satActive = false
+	case o.satActive:
+		o.satFrames++
+		if float64(o.satFrames)*d.frameDur >= d.cfg.MaxDuration.Seconds() {
+			emit()
+			o.satStart = f.Offset + int64(d.cfg.Hop)
+			o.satTime = f.Time.Add(time.Duration(d.frameDur * float64(time.Second)))
+			o.satFrames = 0
+		}
+	}
+	return dst
 }
 
 // Fractions of the window: an overload is declared when 90 % of its
@@ -157,6 +223,15 @@ func (o *overload) emit(dst []dsp.Burst, t int64) []dsp.Burst {
 }
 
 func (o *overload) flush(dst []dsp.Burst) []dsp.Burst {
+	if o.satActive && o.satFrames > 0 {
+		d := o.d
+		dst = append(dst, dsp.Burst{
+			Start: o.satTime, Offset: o.satStart, Duration: time.Duration(float64(o.satFrames) * d.frameDur * float64(time.Second)),
+			Center: d.center, FreqLow: d.center - d.rate/2, FreqHigh: d.center + d.rate/2, Freq: d.center,
+			PowerDBm: math.NaN(), Clipped: true, Class: dsp.ClassOverload, Kind: "saturated", Score: 1,
+		})
+		o.satActive = false
+	}
 	if o.active {
 		dst = o.emit(dst, o.lastF)
 		o.active = false

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cellsentry/cellsentry/dsp"
 	"github.com/cellsentry/cellsentry/dsp/pipeline"
+	"github.com/cellsentry/cellsentry/sdr"
 	"github.com/cellsentry/cellsentry/sdr/sim"
 )
 
@@ -325,5 +326,39 @@ func TestUMTSCall(t *testing.T) {
 		if by[dsp.ClassUMTS] == 0 || by[dsp.ClassGSM] > 0 || by[dsp.ClassLTE] > 0 {
 			t.Errorf("carrier %+.1f MHz off centre: %v, want umts and no gsm or lte", off/1e6, by)
 		}
+	}
+}
+
+// A receiver whose ADC sits at full scale (a stuck or hard-driven dongle)
+// hears nothing, and says so: an overload every second, never silence.
+func TestSaturatedReceiverSaysSo(t *testing.T) {
+	p, err := pipeline.New(pipeline.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]complex64, 1<<16)
+	for i := range buf {
+		buf[i] = complex(-1, -1) // what cu8 zeros decode to
+	}
+	blk := sdr.Block{Samples: buf, Center: 902.4e6, Rate: 2.4e6}
+	var out []dsp.Burst
+	const seconds = 5
+	for range int(seconds * 2.4e6 / float64(len(buf))) {
+		if out, err = p.Process(out, &blk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out = p.Flush(out)
+	n := 0
+	for _, b := range out {
+		if b.Class == dsp.ClassOverload && b.Kind == "saturated" {
+			n++
+		} else {
+			t.Errorf("saturated receiver reported %v/%s", b.Class, b.Kind)
+		}
+	}
+	t.Logf("%d saturation reports in %d s", n, seconds)
+	if n < seconds-1 {
+		t.Errorf("%d saturation reports in %d s, want about one a second", n, seconds)
 	}
 }
