@@ -420,7 +420,11 @@ func (d *Detector) corrFactor() float64 {
 // trigger merges a template hit into an active burst or starts one.
 func (d *Detector) trigger(ti, lo, hi int, t0, t1 int64, stat float32, f *channelize.Frame) {
 	for _, a := range d.active {
-		if d.touches(lo, hi, a.lo, a.hi) && a.endF >= t0-int64(d.cfg.GapFrames) {
+		// Merge only into a burst still hot at the previous frame: a
+		// template looks back over its whole span, so a new burst just
+		// after another (a different phone, 200 µs later) would otherwise
+		// be glued to it.
+		if d.touches(lo, hi, a.lo, a.hi) && a.endF >= t1-1 {
 			if stat > a.peak {
 				a.peak = stat
 				a.tmpl = ti
