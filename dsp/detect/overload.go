@@ -40,7 +40,6 @@ type overload struct {
 	nSat      int
 	satFilled int
 	satActive bool
-	satStartF int64
 	satStart  int64
 	satTime   time.Time
 	satFrames int64
