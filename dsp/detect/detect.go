@@ -115,6 +115,7 @@ type Detector struct {
 
 	active []*active
 	free   []*active
+	spare  *active // scratch for the pieces of a split burst
 
 	center float64
 	rate   float64
@@ -248,6 +249,7 @@ func New(cfg Config) (*Detector, error) {
 		d.free = append(d.free, &active{acc: make([]float32, cfg.Bins), pw: make([]float32, cfg.Bins), earlyPw: make([]float32, cfg.Bins), earlyFloor: make([]float32, cfg.Bins)})
 	}
 	d.active = make([]*active, 0, maxActive)
+	d.spare = &active{acc: make([]float32, cfg.Bins), pw: make([]float32, cfg.Bins), earlyPw: make([]float32, cfg.Bins), earlyFloor: make([]float32, cfg.Bins)}
 	d.ovl.init(d)
 	return d, nil
 }
@@ -507,8 +509,85 @@ func (d *Detector) flush(dst []dsp.Burst) []dsp.Burst {
 // Flush ends every active burst; call it at the end of a stream.
 func (d *Detector) Flush(dst []dsp.Burst) []dsp.Burst { return d.flush(dst) }
 
-// finish refines a burst's extent and appends it.
+// finish appends a finished burst — or, when its band's energy fell to the
+// noise for a frame or more inside it, the separate bursts it holds (two
+// phones a slot apart on neighbouring channels, glued by the hysteresis).
 func (d *Detector) finish(dst []dsp.Burst, a *active) []dsp.Burst {
+	if a.startF < d.t-historyFrames+1 || a.endF-a.startF < 4 {
+		return d.finishOne(dst, a)
+	}
+	ex := func(tt int64) float32 {
+		h := d.hist[int(tt%historyFrames)]
+		var s float32
+		for k := a.lo; k < a.hi; k++ {
+			s += h[k] - 1
+		}
+		return s
+	}
+	var top float32
+	for tt := a.startF; tt <= a.endF; tt++ {
+		top = max(top, ex(tt))
+	}
+	// The noise in a frame's band excess is about √(band bins); a gap is
+	// a frame below a fifth of the strongest and within three of those
+	// standard deviations of nothing.
+	sigma := float32(math.Sqrt(float64(a.hi - a.lo)))
+	lim := max(top/5, 3*sigma)
+	if top < 8*sigma {
+		// Too weak to tell a gap from noise, and pieces of weak
+		// energy would only be guessed at by their size.
+		return d.finishOne(dst, a)
+	}
+	p0, inGap, pieces := a.startF, true, 0
+	flushPiece := func(t0, t1 int64) {
+		if t1-t0 < 1 {
+			return
+		}
+		tmp := d.spare
+		clear(tmp.acc)
+		clear(tmp.pw)
+		tmp.frames, tmp.clipped = 0, 0
+		for tt := t0; tt <= t1; tt++ {
+			slot := int(tt % historyFrames)
+			h := d.hist[slot]
+			for k := a.lo; k < a.hi; k++ {
+				tmp.acc[k] += h[k] - 1
+				tmp.pw[k] += (h[k] - 1) * d.floor[k]
+			}
+			tmp.frames++
+			if d.histC[slot] > 0 {
+				tmp.clipped++
+			}
+		}
+		tmp.lo, tmp.hi = a.lo, a.hi
+		tmp.startF, tmp.endF = t0, t1
+		tmp.startOffset = d.histO[int(t0%historyFrames)]
+		tmp.startTime = d.histT[int(t0%historyFrames)]
+		tmp.peak, tmp.tmpl = a.peak, a.tmpl
+		dst = d.finishOne(dst, tmp)
+		pieces++
+	}
+	for tt := a.startF; tt <= a.endF; tt++ {
+		quiet := ex(tt) < lim
+		switch {
+		case quiet && !inGap:
+			flushPiece(p0, tt-1)
+			inGap = true
+		case !quiet && inGap:
+			p0, inGap = tt, false
+		}
+	}
+	if pieces == 0 {
+		return d.finishOne(dst, a)
+	}
+	if !inGap {
+		flushPiece(p0, a.endF)
+	}
+	return dst
+}
+
+// finishOne refines a burst's extent and appends it.
+func (d *Detector) finishOne(dst []dsp.Burst, a *active) []dsp.Burst {
 	// Frequency extent: from the peak of the (3-bin smoothed) excess,
 	// go out as far as the running sum of excess − level keeps its
 	// maximum, the level a quarter of the burst's plateau (the mean of the

@@ -377,11 +377,18 @@ func (p *Pipeline) classify(b *dsp.Burst) {
 	if b.Class == dsp.ClassInterference && b.Kind == "step" {
 		p.lastStep = end
 	}
-	if b.Class.IsPhone() && b.Score <= footprintScore && b.Offset-p.lastStep < int64(stepShadow*p.rate) {
+	switch {
+	case !b.Class.IsPhone() || b.Score > footprintScore:
+	case b.Offset-p.lastStep < int64(stepShadow*p.rate):
 		// Right after the floor stepped, it is still adapting and
 		// weak energy is not evidence of a phone unless the waveform
 		// says so.
 		b.Class, b.Kind = dsp.ClassUnknown, "after-step"
+	case b.FreqLow < b.Center && b.Center < b.FreqHigh:
+		// Weak energy across the tuned centre, where the DC spike and the
+		// LO leakage wander past their mask: not a phone on its size
+		// alone.
+		b.Class, b.Kind = dsp.ClassInterference, "dc"
 	}
 	if p.cfg.OnClassify != nil {
 		p.cfg.OnClassify(b, f)
