@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"math/cmplx"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -377,4 +378,67 @@ func firstDiff(a, b []byte) int {
 		return min(len(a), len(b))
 	}
 	return -1
+}
+
+// TestServeRTLTCPRelay serves an rtl_tcp source over rtl_tcp: the client's
+// retune goes through the relay to the scene behind it, and the relay stops
+// when cancelled although its own client waits on the upstream server.
+func TestServeRTLTCPRelay(t *testing.T) {
+	sc, err := sim.Parse([]byte(serveToneScene), "tone.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scene, err := sc.Open("s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	upCtx, upCancel := context.WithCancel(context.Background())
+	upDone := make(chan struct{})
+	go func() {
+		defer close(upDone)
+		_ = rtltcp.Serve(upCtx, ln, scene, rtltcp.ServerOptions{})
+	}()
+	defer func() {
+		upCancel()
+		<-upDone
+		scene.Close()
+	}()
+
+	// The deferred stop of upstream runs before the relay's cleanup, which
+	// then requires the relay to stop while its client waits to reconnect.
+	addr, _, _ := startServeRTLTCP(t, "--source", "rtltcp://"+ln.Addr().String()+"?rate=1M")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := rtltcp.Dial(ctx, addr, rtltcp.Options{SampleRate: 1e6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Tune(900.05e6); err != nil {
+		t.Fatal(err)
+	}
+	// Two servers' queues lie between the retune and the scene: skip
+	// 100 ms of stream after it.
+	b := sdr.Block{Samples: make([]complex64, 4096)}
+	for n := 0; n < 100_000; {
+		if err := c.ReadBlock(&b); err != nil {
+			t.Fatal(err)
+		}
+		if b.Center == 900.05e6 {
+			n += len(b.Samples)
+		}
+	}
+	for len(b.Samples) != cap(b.Samples) {
+		if err := c.ReadBlock(&b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const bin = 1e6 / 4096
+	if got := strongest(b.Samples, b.Rate); math.Abs(got-150e3) > 2*bin {
+		t.Errorf("relayed at 900.05 MHz the carrier is at %+.0f Hz, want +150000", got)
+	}
 }
