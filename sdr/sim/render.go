@@ -701,7 +701,10 @@ func (s *Source) renderPieces(a *active, dst []complex64, seg segment, vis bool)
 	}
 	for a.nPieces < 0 || a.next < a.nPieces {
 		t, maxLen := s.pieceTiming(a, a.next)
-		x := t * s.rate
+		// The explicit conversion rounds the product: without it the
+		// compiler may fuse it into x − i0 below (arm64 has FMA), and the
+		// unrounded product can sit just under i0, making frac negative.
+		x := float64(t * s.rate)
 		i0 := int64(math.Floor(x))
 		if i0 >= seg.n1 {
 			return
@@ -719,7 +722,7 @@ func (s *Source) renderPieces(a *active, dst []complex64, seg segment, vis bool)
 		if cap(p.buf) < maxLen {
 			p.buf = make([]complex64, maxLen)
 		}
-		frac := min(x-float64(i0), math.Nextafter(1, 0))
+		frac := max(0, min(x-float64(i0), math.Nextafter(1, 0)))
 		a.pcg.Seed(a.em.seed, uint64(k))
 		p.start = i0
 		p.ok = s.genPiece(a, p, k, p.buf[:maxLen], frac, seg.center)
