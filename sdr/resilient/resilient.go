@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/cellsentry/cellsentry/sdr"
@@ -87,7 +89,32 @@ type Reader struct {
 	rng   *rand.Rand
 	buf   []complex64 // the reader goroutine's buffer; a new one per source
 	timer *time.Timer
+
+	// center is the frequency asked for by Tune (0: the source's own);
+	// tune carries it to the reader goroutine, which retunes between
+	// reads so a Tune never races a read inside the driver.
+	center float64
+	tune   atomic.Uint64
 }
+
+// tuner is a source that can be retuned.
+type tuner interface{ Tune(hz float64) error }
+
+// Tune retunes the source before its next read, and again after every
+// reopen. It fails only when the source cannot be tuned at all.
+func (r *Reader) Tune(hz float64) error {
+	if r.src != nil {
+		if _, ok := r.src.(tuner); !ok {
+			return fmt.Errorf("resilient: the source cannot be retuned")
+		}
+	}
+	r.center = hz
+	r.tune.Store(math.Float64bits(hz))
+	return nil
+}
+
+// Center is the frequency last asked for by Tune (0 before any).
+func (r *Reader) Center() float64 { return r.center }
 
 type result struct {
 	blk sdr.Block
@@ -205,7 +232,10 @@ func (r *Reader) reopen() error {
 			r.rate = src.Rate()
 			r.req = make(chan []complex64)
 			r.resp = make(chan result, 1)
-			go reader(src, r.req, r.resp)
+			if r.center != 0 {
+				r.tune.Store(math.Float64bits(r.center))
+			}
+			go reader(src, r.req, r.resp, &r.tune)
 			if !r.lostAt.IsZero() {
 				gap := r.opt.Now().Sub(r.lostAt)
 				r.pending += int64(gap.Seconds() * r.rate)
@@ -229,9 +259,18 @@ func (r *Reader) reopen() error {
 }
 
 // reader reads blocks into the buffers it is given until req closes.
-func reader(src Source, req <-chan []complex64, resp chan<- result) {
+// A pending retune is applied first.
+func reader(src Source, req <-chan []complex64, resp chan<- result, tune *atomic.Uint64) {
 	blk := new(sdr.Block) // one per source: the interface call lets it escape
 	for buf := range req {
+		if bits := tune.Swap(0); bits != 0 {
+			if t, ok := src.(tuner); ok {
+				if err := t.Tune(math.Float64frombits(bits)); err != nil {
+					resp <- result{err: fmt.Errorf("resilient: retune: %w", err)}
+					continue
+				}
+			}
+		}
 		*blk = sdr.Block{Samples: buf}
 		err := src.ReadBlock(blk)
 		resp <- result{blk: *blk, err: err}

@@ -186,3 +186,40 @@ func TestReadBlockAllocs(t *testing.T) {
 		t.Errorf("ReadBlock allocates %v per block", a)
 	}
 }
+
+// tunable records retunes.
+type tunable struct {
+	*fake
+	tuned *[]float64
+}
+
+func (t tunable) Tune(hz float64) error { *t.tuned = append(*t.tuned, hz); return nil }
+
+func TestTuneSurvivesReopen(t *testing.T) {
+	var counter atomic.Int64
+	var tuned []float64
+	open := func(ctx context.Context) (Source, error) {
+		return tunable{&fake{next: &counter, failAfter: 2, closed: make(chan struct{})}, &tuned}, nil
+	}
+	r := New(context.Background(), open, Options{BackoffMin: time.Millisecond})
+	defer r.Close()
+	b := sdr.Block{Samples: make([]complex64, 8)}
+	if err := r.ReadBlock(&b); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Tune(902.4e6); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 { // the source fails every two blocks: one reopen at least
+		b.Samples = b.Samples[:cap(b.Samples)]
+		if err := r.ReadBlock(&b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(tuned) < 2 || tuned[0] != 902.4e6 || tuned[len(tuned)-1] != 902.4e6 {
+		t.Errorf("retunes %v: want 902.4 MHz applied, and again after the reopen", tuned)
+	}
+	if r.Center() != 902.4e6 {
+		t.Errorf("Center %g", r.Center())
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cellsentry/cellsentry/sdr"
+	"github.com/cellsentry/cellsentry/sdr/resilient"
 	"github.com/cellsentry/cellsentry/sdr/rtlsdr"
 	"github.com/cellsentry/cellsentry/sdr/rtltcp"
 	"github.com/cellsentry/cellsentry/sdr/sigmf"
@@ -67,7 +68,7 @@ func Open(ctx context.Context, s Spec) (Source, error) {
 func open(ctx context.Context, s Spec) (Source, error) {
 	switch s.Kind {
 	case RTLSDR:
-		return openRTLSDR(s)
+		return openRTLSDR(ctx, s)
 	case RTLTCP:
 		return openRTLTCP(ctx, s)
 	case Sim:
@@ -82,7 +83,7 @@ func open(ctx context.Context, s Spec) (Source, error) {
 // count in.
 func tenths(db float64) int { return int(math.Round(db * 10)) }
 
-func openRTLSDR(s Spec) (Source, error) {
+func openRTLSDR(ctx context.Context, s Spec) (Source, error) {
 	if !rtlsdr.Built {
 		// Say how to rebuild before complaining about parameters the
 		// binary could not use anyway.
@@ -103,12 +104,33 @@ func openRTLSDR(s Spec) (Source, error) {
 	if s.GainSet && !s.GainAuto {
 		cfg.ManualGain, cfg.Gain = true, tenths(s.Gain)
 	}
-	src, err := rtlsdr.OpenSource(cfg)
+	// Open once now, so that a wrong serial or a missing dongle is said at
+	// once; after that the dongle may come and go: the resilient reader
+	// reopens it (at the frequency last tuned) whenever it is lost.
+	first, err := rtlsdr.OpenSource(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return src, nil
+	opened := false
+	r := resilient.New(ctx, func(context.Context) (resilient.Source, error) {
+		if !opened {
+			opened = true
+			return first, nil
+		}
+		return rtlsdr.OpenSource(cfg)
+	}, resilient.Options{})
+	r.Tune(s.Freq)
+	return dongle{r, first.Rate()}, nil
 }
+
+// dongle is a resilient reader over a USB dongle, with the rate it was
+// opened at.
+type dongle struct {
+	*resilient.Reader
+	rate float64
+}
+
+func (d dongle) Rate() float64 { return d.rate }
 
 func openRTLTCP(ctx context.Context, s Spec) (Source, error) {
 	opt := rtltcp.Options{
