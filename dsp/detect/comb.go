@@ -73,6 +73,7 @@ type Comb struct {
 	boxes    []float64
 	boxE     []float64 // [cycle][phase] box sums of one position
 	boxN     []float64 // [cycle][phase] box counts
+	phE, phN []float64 // per phase, the plain fold of one position
 	patE     []float64 // [alignment][phase] DTX pattern sums
 	patN     []float64
 	contrast []float64
@@ -139,6 +140,8 @@ func NewComb(cfg CombConfig) (*Comb, error) {
 	c.boxes = make([]float64, c.phases)
 	c.boxE = make([]float64, dtxCycle*c.phases)
 	c.boxN = make([]float64, dtxCycle*c.phases)
+	c.phE = make([]float64, c.phases)
+	c.phN = make([]float64, c.phases)
 	c.patE = make([]float64, dtxCycle*c.phases)
 	c.patN = make([]float64, dtxCycle*c.phases)
 	c.contrast = make([]float64, len(c.pos))
@@ -292,27 +295,45 @@ func (c *Comb) decide(dst []dsp.Burst, s *combState, f *channelize.Frame, floor 
 // position above tau that hears it best.
 func (c *Comb) report(dst []dsp.Burst, s *combState, f *channelize.Frame, floor []float32, nb, first int, tau float64, dtx bool) []dsp.Burst {
 	stride := dtxCycle * c.phases
+	np := c.phases
+	if !dtx {
+		// All frames: fold the multiframe away first, then take the
+		// burst-long boxes of phases.
+		phN := c.phN
+		clear(phN)
+		for cy := range dtxCycle {
+			for ph, v := range c.cnt[cy*np : (cy+1)*np] {
+				phN[ph] += v
+			}
+		}
+		for pi := range c.pos {
+			row := c.sum[pi*stride : (pi+1)*stride]
+			phE := c.phE
+			clear(phE)
+			for cy := range dtxCycle {
+				for ph, v := range row[cy*np : (cy+1)*np] {
+					phE[ph] += v
+				}
+			}
+			for ph := range np {
+				var e, n float64
+				for j := 0; j < c.box; j++ {
+					q := (ph + j) % np
+					e += phE[q]
+					n += phN[q]
+				}
+				c.boxes[ph] = ratio(e, n*float64(c.w))
+			}
+			c.contrast[pi] = contrast(c.boxes[:np])
+			c.pre[pi] = c.contrast[pi] >= c.tauPre
+		}
+		return c.emitTrains(dst, s, f, floor, nb, first, tau, dtx)
+	}
 	// Burst-long boxes of phases, per multiframe place: the counts are
 	// the same for every position.
 	boxN := c.boxN
 	c.boxSums(boxN, c.cnt)
 	for pi := range c.pos {
-		boxE := c.boxE
-		c.boxSums(boxE, c.sum[pi*stride:(pi+1)*stride])
-		if !dtx {
-			// All frames: sum over the multiframe.
-			for ph := range c.phases {
-				var e, n float64
-				for cy := range dtxCycle {
-					e += boxE[cy*c.phases+ph]
-					n += boxN[cy*c.phases+ph]
-				}
-				c.boxes[ph] = ratio(e, n*float64(c.w))
-			}
-			c.contrast[pi] = contrast(c.boxes[:c.phases])
-			c.pre[pi] = c.contrast[pi] >= c.tauPre
-			continue
-		}
 		if !c.pre[pi] {
 			// Nothing on the plain fold either: a silent call's twelve
 			// bursts per 104 frames still lift it a little (about 2 %
@@ -321,6 +342,8 @@ func (c *Comb) report(dst []dsp.Burst, s *combState, f *channelize.Frame, floor 
 			c.contrast[pi] = 0
 			continue
 		}
+		boxE := c.boxE
+		c.boxSums(boxE, c.sum[pi*stride:(pi+1)*stride])
 		// The DTX pattern, for every alignment of the multiframe: the
 		// contrast is taken among the phases of the same twelve frames,
 		// so that energy that comes and goes with time (a sweep passing,
@@ -338,6 +361,12 @@ func (c *Comb) report(dst []dsp.Burst, s *combState, f *channelize.Frame, floor 
 			c.contrast[pi] = math.Max(c.contrast[pi], contrast(c.boxes[:c.phases]))
 		}
 	}
+	return c.emitTrains(dst, s, f, floor, nb, first, tau, dtx)
+}
+
+// emitTrains appends a train for each position whose contrast reaches tau
+// and that hears it best of its neighbours.
+func (c *Comb) emitTrains(dst []dsp.Burst, s *combState, f *channelize.Frame, floor []float32, nb, first int, tau float64, dtx bool) []dsp.Burst {
 	binHz := f.Rate / float64(c.cfg.Bins)
 	kind := "train"
 	if dtx {
