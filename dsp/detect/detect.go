@@ -280,6 +280,11 @@ func (d *Detector) Cells() []float32 { return d.cum }
 // FrameSeconds is the time between frames.
 func (d *Detector) FrameSeconds() float64 { return d.frameDur }
 
+// KindDuringOverload marks a burst found while the receiver was swamped:
+// the pipeline keeps it only if its waveform proves a handset, and reports
+// it as an overload otherwise.
+const KindDuringOverload = "during-overload"
+
 // Normalizer is the noise floor as the detector needs it: per bin, the
 // floor, 1/floor (0 where masked) and 1 where masked (see
 // noise.Floor.Normalizers).
@@ -702,17 +707,23 @@ func (d *Detector) finishOne(dst []dsp.Burst, a *active) []dsp.Burst {
 		sig *= frames / dur
 	}
 	if sig <= 0 {
-		sig = 1e-30
+		// No excess measurable (the floor rose under it, as in an
+		// overload): say it was at most a thousandth of the band's noise
+		// rather than report −300 dBFS.
+		sig = math.Max(noiseBand*1e-3, 1e-30)
 	}
 	b.PowerDBFS = 10 * math.Log10(sig)
 	if noiseBand > 0 {
 		b.SNR = 10 * math.Log10(sig/noiseBand)
 	}
-	b.Score = float64(a.peak)
+	// The score is the classifier's to give; the detector's own strength
+	// of evidence is the SNR.
+	b.Score = 0
 	if d.ovl.active {
-		// Energy found while the receiver is swamped belongs to the
-		// overload, never to a phone.
-		b.Class, b.Kind = dsp.ClassOverload, "during-overload"
+		// Found while the receiver is swamped: an overload unless the
+		// classifier recognises a handset's waveform in it (a phone next
+		// to the sensor is what often swamps it).
+		b.Kind = KindDuringOverload
 	}
 	return append(dst, b)
 }

@@ -365,3 +365,31 @@ func TestSaturatedReceiverSaysSo(t *testing.T) {
 		t.Errorf("%d saturation reports in %d s, want about one a second", n, seconds)
 	}
 }
+
+// Strong phones near a sensor drive its 8-bit ADC hard; their bursts stay
+// phones (the waveform says so), not "during overload".
+func TestStrongPhonesAreNotHiddenAsOverload(t *testing.T) {
+	sc, err := sim.Builtin("busy-wing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Duration = 4 * time.Second
+	o, err := Run(sc, sc.Sensors[0].ID, pipeline.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := map[dsp.Class]int{}
+	hidden := 0
+	for _, b := range o.Bursts {
+		by[b.Class]++
+		// A strong, channel-sized burst called an overload is a phone
+		// hidden; the receiver-wide overload reports span the window.
+		if b.Class == dsp.ClassOverload && b.SNR >= 20 && b.Bandwidth() < 1.2e6 {
+			hidden++
+		}
+	}
+	t.Logf("busy wing, sensor %s: %v, %d strong bursts reported as overload", sc.Sensors[0].ID, by, hidden)
+	if hidden > 0 || by[dsp.ClassGSM] < 300 {
+		t.Errorf("busy wing: %v, %d strong channel-sized bursts hidden as overload", by, hidden)
+	}
+}

@@ -349,6 +349,7 @@ func (p *Pipeline) classify(b *dsp.Burst) {
 	if b.Class == dsp.ClassOverload || b.Rhythm {
 		return
 	}
+	during := b.Kind == detect.KindDuringOverload
 	// Raw samples of the burst with a frame on either side, if still in
 	// the ring; of a long burst (continuous emitters) the first
 	// classify.MaxSamples are enough.
@@ -378,6 +379,9 @@ func (p *Pipeline) classify(b *dsp.Burst) {
 		p.lastStep = end
 	}
 	switch {
+	case during && !(b.Class.IsPhone() && b.Score > footprintScore):
+		// Swamped receiver, and no handset waveform in it.
+		b.Class, b.Kind = dsp.ClassOverload, detect.KindDuringOverload
 	case !b.Class.IsPhone() || b.Score > footprintScore:
 	case b.Offset-p.lastStep < int64(stepShadow*p.rate):
 		// Right after the floor stepped, it is still adapting and
