@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"math"
 	"math/cmplx"
 	"os"
@@ -19,18 +15,9 @@ import (
 	"github.com/cellsentry/cellsentry/sdr/sigmf"
 )
 
-// runInfoCmd runs "cellsentry info ARGS" as main would, capturing output.
-func runInfoCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	e := &env{stdout: &out, stderr: &errb, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	err = run(context.Background(), e, append([]string{"info"}, args...))
-	return out.String(), errb.String(), err
-}
-
 func infoJSON(t *testing.T, args ...string) infoReport {
 	t.Helper()
-	out, _, err := runInfoCmd(t, append(args, "--json")...)
+	out, _, err := runCmd(t, "info", append(args, "--json")...)
 	if err != nil {
 		t.Fatalf("info %v: %v", args, err)
 	}
@@ -133,7 +120,7 @@ func TestInfoBurstInSketch(t *testing.T) {
 			t.Errorf("row %d: starts at %v s with %d samples, want %v s and 24000", i, r.StartS, r.Samples, float64(i)*0.01)
 		}
 	}
-	out, _, err := runInfoCmd(t, path)
+	out, _, err := runCmd(t, "info", path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +156,7 @@ func TestInfoClipping(t *testing.T) {
 	if math.Abs(rep.Power.DCI-0.025) > 2e-3 {
 		t.Errorf("DC I %v, want 0.025 ± 0.002", rep.Power.DCI)
 	}
-	out, _, err := runInfoCmd(t, path)
+	out, _, err := runCmd(t, "info", path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +171,7 @@ func TestInfoMetadataAndCaptures(t *testing.T) {
 		infoSegment{902.2e6, make([]complex64, 24000)},
 		infoSegment{1747.8e6, make([]complex64, 48000)},
 		infoSegment{847e6, make([]complex64, 2400)})
-	out, _, err := runInfoCmd(t, path)
+	out, _, err := runCmd(t, "info", path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +225,7 @@ func TestInfoRawAndErrors(t *testing.T) {
 		}
 	})
 	t.Run("truncated raw file warns", func(t *testing.T) {
-		out, _, err := runInfoCmd(t, trunc)
+		out, _, err := runCmd(t, "info", trunc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -264,7 +251,7 @@ func TestInfoRawAndErrors(t *testing.T) {
 	}
 	for _, c := range errCases {
 		t.Run(c.name, func(t *testing.T) {
-			_, _, err := runInfoCmd(t, c.args...)
+			_, _, err := runCmd(t, "info", c.args...)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want it to contain %q", err, c.want)
 			}

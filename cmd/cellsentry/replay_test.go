@@ -2,13 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"os"
 	"os/exec"
@@ -28,13 +26,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/replay-gsm-call.jsonl from the current replay")
 
-// runReplayCmd runs "cellsentry replay ARGS" as main would.
+// runReplayCmd runs "cellsentry replay ARGS" without progress output.
 func runReplayCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	e := &env{stdout: &out, stderr: &errb, log: slog.New(slog.NewTextHandler(&errb, nil))}
-	err = run(context.Background(), e, append([]string{"replay", "--progress", "never"}, args...))
-	return out.String(), errb.String(), err
+	return runCmd(t, "replay", append([]string{"--progress", "never"}, args...)...)
 }
 
 // renderedScene is a scene rendered to a cu8 SigMF recording, with the

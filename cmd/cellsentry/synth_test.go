@@ -17,15 +17,6 @@ import (
 	"github.com/cellsentry/cellsentry/sdr/sim"
 )
 
-// runSynthCmd runs "cellsentry synth ARGS" as main would.
-func runSynthCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	e := &env{stdout: &out, stderr: &errb, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	err = run(context.Background(), e, append([]string{"synth"}, args...))
-	return out.String(), errb.String(), err
-}
-
 // readRecording reads every sample and the metadata of a SigMF recording.
 func readRecording(t *testing.T, metaPath string) ([]complex64, sigmf.Meta) {
 	t.Helper()
@@ -72,7 +63,7 @@ func renderDirect(t *testing.T, sc *sim.Scene, id string) []complex64 {
 }
 
 func TestSynthList(t *testing.T) {
-	out, stderr, err := runSynthCmd(t, "--list")
+	out, stderr, err := runCmd(t, "synth", "--list")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +82,7 @@ func TestSynthList(t *testing.T) {
 // renders, with its metadata, and the truth file describes it.
 func TestSynthRecording(t *testing.T) {
 	prefix := filepath.Join(t.TempDir(), "call")
-	out, stderr, err := runSynthCmd(t, "--scene", "gsm-call", "--seconds", "2.5", "--out", prefix, "--sensor", "a2")
+	out, stderr, err := runCmd(t, "synth", "--scene", "gsm-call", "--seconds", "2.5", "--out", prefix, "--sensor", "a2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +146,7 @@ func TestSynthRecording(t *testing.T) {
 func TestSynthAllSensors(t *testing.T) {
 	dir := t.TempDir()
 	prefix := filepath.Join(dir, "wing")
-	if _, _, err := runSynthCmd(t, "--scene", "busy-wing", "--seconds", "0.5", "--out", prefix, "--sensor", "all", "--datatype", "ci16_le"); err != nil {
+	if _, _, err := runCmd(t, "synth", "--scene", "busy-wing", "--seconds", "0.5", "--out", prefix, "--sensor", "all", "--datatype", "ci16_le"); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"a1", "a2", "b1"} {
@@ -205,7 +196,7 @@ func TestSynthSeedAndCenter(t *testing.T) {
 	dir := t.TempDir()
 	render := func(name string, args ...string) ([]complex64, sigmf.Meta) {
 		p := filepath.Join(dir, name)
-		if _, _, err := runSynthCmd(t, append([]string{"--scene", "quiet-night", "--seconds", "0.2", "--out", p}, args...)...); err != nil {
+		if _, _, err := runCmd(t, "synth", append([]string{"--scene", "quiet-night", "--seconds", "0.2", "--out", p}, args...)...); err != nil {
 			t.Fatal(err)
 		}
 		return readRecording(t, p+".sigmf-meta")
@@ -244,7 +235,7 @@ func TestSynthSceneFile(t *testing.T) {
 	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := runSynthCmd(t, "--scene", file, "--out", filepath.Join(dir, "mine")); err != nil {
+	if _, _, err := runCmd(t, "synth", "--scene", file, "--out", filepath.Join(dir, "mine")); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := readRecording(t, filepath.Join(dir, "mine.sigmf-meta"))
@@ -278,7 +269,7 @@ func TestSynthErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, _, err := runSynthCmd(t, c.args...)
+			_, _, err := runCmd(t, "synth", c.args...)
 			if err == nil {
 				t.Fatal("no error")
 			}
