@@ -195,7 +195,9 @@ func (q *Queue) recover() error {
 			}
 			continue
 		}
-		if base, ok := parseSegName(name); ok && de.Type().IsRegular() {
+		// Anything else with a segment's name (a directory, a dangling
+		// link) fails in loadSegment and is set aside, not skipped silently.
+		if base, ok := parseSegName(name); ok {
 			bases = append(bases, base)
 		}
 	}
