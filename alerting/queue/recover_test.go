@@ -57,8 +57,8 @@ func copyDir(t testing.TB, src string) string {
 // damage describes what is done to the last frame of a segment.
 type damage struct {
 	name     string
-	keepLast bool // the last record itself is intact
-	do         func(buf []byte, start, end int64) [][]byte // damaged versions of the file
+	keepLast bool                                        // the last record itself is intact
+	do       func(buf []byte, start, end int64) [][]byte // damaged versions of the file
 }
 
 var damages = []damage{
