@@ -430,3 +430,36 @@ func TestMissingBinary(t *testing.T) {
 		t.Errorf("Start without the binary said %q, want the install command", f.msg)
 	}
 }
+
+func TestSubscription(t *testing.T) {
+	b := Start(t, Options{Users: map[string]string{"u": "p"}})
+	pub, err := Connect(t, b.URL(), ClientOptions{Username: "u", Password: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, pub, "s/retained", "r", true)
+	sub := Subscribe(t, b.URL(), ClientOptions{Username: "u", Password: "p"}, "s/#")
+	if tok := pub.Publish("s/live", 0, false, "l"); !tok.WaitTimeout(wait) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	want := []Message{
+		{Topic: "s/retained", Payload: []byte("r"), QoS: 1, Retained: true},
+		{Topic: "s/live", Payload: []byte("l"), QoS: 0, Retained: false},
+	}
+	for i, w := range want {
+		m := sub.Expect(t, wait)
+		if m.Topic != w.Topic || string(m.Payload) != string(w.Payload) || m.QoS != w.QoS || m.Retained != w.Retained {
+			t.Errorf("message %d: %s %q qos %d retained %t, want %s %q qos %d retained %t",
+				i, m.Topic, m.Payload, m.QoS, m.Retained, w.Topic, w.Payload, w.QoS, w.Retained)
+		}
+	}
+	if n := sub.WaitCount(2, wait); n != 2 || len(sub.Messages()) != 2 {
+		t.Errorf("WaitCount = %d, Messages has %d, want 2", n, len(sub.Messages()))
+	}
+	if _, ok := sub.Next(50 * time.Millisecond); ok {
+		t.Error("Next returned a third message")
+	}
+	if _, err := Connect(t, b.URL(), ClientOptions{Username: "u", Password: "wrong"}); !errors.Is(err, packets.ErrorRefusedNotAuthorised) {
+		t.Errorf("Connect with a wrong password: %v, want not authorised", err)
+	}
+}
