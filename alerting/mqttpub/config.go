@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -351,6 +352,27 @@ func (c *Config) tlsConfig() (*tls.Config, error) {
 	return cfg, nil
 }
 
+// certCommonName is the common name of the first certificate in a PEM
+// file, or "" when there is none to read.
+func certCommonName(file string) string {
+	if file == "" {
+		return ""
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return ""
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return ""
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return ""
+	}
+	return cert.Subject.CommonName
+}
+
 // LogValue shows the configuration without secrets (the password is not in
 // it; the file's name is).
 func (c Config) LogValue() slog.Value {
@@ -367,6 +389,7 @@ func (c Config) LogValue() slog.Value {
 		attrs = append(attrs,
 			slog.String("ca_file", c.CAFile),
 			slog.String("cert_file", c.CertFile),
+			slog.String("server_name", c.ServerName),
 			slog.Bool("insecure_skip_verify", c.InsecureSkipVerify))
 	}
 	return slog.GroupValue(attrs...)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cellsentry/cellsentry/alerting"
+	"github.com/cellsentry/cellsentry/alerting/mosquittotest"
 )
 
 func baseConfig() Config {
@@ -314,4 +315,52 @@ func TestBackoffDelay(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestNewWarnings(t *testing.T) {
+	tlsBroker := mosquittotest.Start(t, mosquittotest.Options{TLS: true})
+	cases := []struct {
+		name string
+		edit func(c *Config)
+		want string // "" for no warning
+	}{
+		{"quiet", func(c *Config) {}, ""},
+		{"password in clear", func(c *Config) {
+			c.Username, c.PasswordFile = "sensor-a", writeFile(t, "pw", "x")
+		}, "the password goes in clear over the network"},
+		{"password file readable by others", func(c *Config) {
+			c.Broker, c.CAFile = "ssl://b", tlsBroker.CAFile()
+			c.Username, c.PasswordFile = "sensor-a", writeFile(t, "pw", "x")
+			if err := os.Chmod(c.PasswordFile, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "password file is readable by other users"},
+		{"user name is not the sensor", func(c *Config) {
+			c.Broker, c.CAFile = "ssl://b", tlsBroker.CAFile()
+			c.Username, c.PasswordFile = "sensor-b", writeFile(t, "pw", "x")
+		}, "username differs from the sensor name"},
+		{"certificate is not the sensor", func(c *Config) {
+			c.Broker, c.CAFile = "ssl://b", tlsBroker.CAFile()
+			c.CertFile, c.KeyFile = tlsBroker.ClientCert("sensor-b")
+		}, "client certificate's common name differs from the sensor name"},
+		{"certificate is the sensor", func(c *Config) {
+			c.Broker, c.CAFile = "ssl://b", tlsBroker.CAFile()
+			c.CertFile, c.KeyFile = tlsBroker.ClientCert("sensor-a")
+		}, ""},
+		{"no verification", func(c *Config) { c.Broker, c.InsecureSkipVerify = "ssl://b", true }, "TLS certificate verification is OFF"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := baseConfig()
+			tc.edit(&c)
+			var logs bytes.Buffer
+			if _, err := New(c, newFakeQueue(), slog.New(slog.NewTextHandler(&logs, nil))); err != nil {
+				t.Fatal(err)
+			}
+			got := logs.String()
+			if tc.want == "" && got != "" || tc.want != "" && (!strings.Contains(got, tc.want) || strings.Count(got, "level=WARN") != 1) {
+				t.Errorf("log\n%s\nwant one warning saying %q", got, tc.want)
+			}
+		})
+	}
 }

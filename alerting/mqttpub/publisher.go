@@ -109,6 +109,16 @@ func New(cfg Config, q Queue, log *slog.Logger) (*Publisher, error) {
 			return nil, fmt.Errorf("mqttpub: %w", err)
 		}
 	}
+	// The product's ACL (pattern <prefix>/<site>/%u/#) keys on the user
+	// name or the certificate's common name; under MQTT 3.1.1 the broker
+	// acknowledges a denied publish and drops it, so a mismatch would
+	// lose every alert silently.
+	if cfg.Username != "" && cfg.Username != cfg.Origin.Sensor {
+		p.log.Warn("username differs from the sensor name: with the product ACL the broker drops this sensor's messages without telling", "username", cfg.Username, "sensor", cfg.Origin.Sensor)
+	}
+	if cn := certCommonName(cfg.CertFile); cfg.Username == "" && cn != "" && cn != cfg.Origin.Sensor {
+		p.log.Warn("client certificate's common name differs from the sensor name: with the product ACL the broker drops this sensor's messages without telling", "cert_cn", cn, "sensor", cfg.Origin.Sensor, "cert_file", cfg.CertFile)
+	}
 	if cfg.InsecureSkipVerify {
 		p.log.Warn("TLS certificate verification is OFF (insecure_skip_verify): anyone on the path can impersonate the broker and read the alerts", "broker", cfg.Broker)
 	}
