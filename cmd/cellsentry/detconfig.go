@@ -1,87 +1,60 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
-	"strconv"
+	"strings"
 
-	"gopkg.in/yaml.v3"
-
-	"github.com/cellsentry/cellsentry/dsp/channelize"
+	"github.com/cellsentry/cellsentry/configs"
 	"github.com/cellsentry/cellsentry/dsp/pipeline"
 	"github.com/cellsentry/cellsentry/sdr/sigmf"
 )
 
 // detectionConfig is the part of the sensor config that replay uses: how
-// the pipeline detects and how dBFS becomes dBm. Other sections of a sensor
-// config are accepted and ignored here.
+// the pipeline detects and how dBFS becomes dBm. Only the detection and
+// calibration sections are read (strictly, by configs); other sections
+// are skipped, so a partial file or one from a newer sensor serves.
 type detectionConfig struct {
-	Detection   detectionSection   `yaml:"detection"`
-	Calibration calibrationSection `yaml:"calibration"`
-	// Other keeps the sections other loaders read, so that decoding with
-	// KnownFields rejects unknown keys inside the two sections only.
-	Other map[string]yaml.Node `yaml:",inline"`
-}
-
-type detectionSection struct {
-	FalsePerHour float64   `yaml:"false_per_hour"`
-	ThresholdDB  float64   `yaml:"threshold_db"`
-	FFTSize      int       `yaml:"fft_size"`
-	Hop          int       `yaml:"hop"`
-	Window       string    `yaml:"window"`
-	SpursHz      []float64 `yaml:"spurs_hz"`
-	Rhythm       *bool     `yaml:"rhythm"`
-}
-
-type calibrationSection struct {
-	// OffsetDB maps a tuner gain (dB, as a string key such as "40.2")
-	// to dBm − dBFS at that gain; "default" applies to any other gain.
-	OffsetDB map[string]float64 `yaml:"offset_db"`
+	*configs.Config
 }
 
 func loadDetectionConfig(path string) (*detectionConfig, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	var c detectionConfig
-	// Decode the two sections strictly, straight from the file so that
-	// errors give the file's line numbers; other sections go to Other.
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // EOF: an empty file
-		return nil, fmt.Errorf("config %s: %w", path, err)
-	}
-	if !(c.Detection.FalsePerHour >= 0) || math.IsInf(c.Detection.FalsePerHour, 0) {
-		return nil, fmt.Errorf("config %s: detection.false_per_hour %g: must be positive", path, c.Detection.FalsePerHour)
-	}
-	if c.Detection.Window != "" {
-		if _, err := channelize.Window(c.Detection.Window, 16); err != nil {
-			return nil, fmt.Errorf("config %s: detection.window: %w", path, err)
+	c, err := configs.LoadSections(path, "detection", "calibration")
+	var errs configs.Errors
+	switch {
+	case errors.As(err, &errs):
+		// replay has always said "config FILE: line N: …"; keep that form
+		// (check-config gives the file:line:col one).
+		parts := make([]string, len(errs))
+		for i, e := range errs {
+			switch {
+			case e.Line > 0 && e.Column > 0:
+				parts[i] = fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
+			case e.Line > 0:
+				parts[i] = fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+			default:
+				parts[i] = e.Msg
+			}
 		}
+		return nil, fmt.Errorf("config %s: %s", path, strings.Join(parts, "; "))
+	case err != nil:
+		return nil, err
 	}
-	return &c, nil
+	return &detectionConfig{c}, nil
 }
 
 // apply copies the config into a pipeline config; the calibration offset
-// is chosen for the recording's gain.
+// is chosen for the recording's gain, and left as it was when the config
+// has none for it.
 func (c *detectionConfig) apply(p *pipeline.Config, m sigmf.Meta) {
-	p.FalsePerHour = c.Detection.FalsePerHour
-	p.ThresholdDB = c.Detection.ThresholdDB
-	p.Channelizer.Size = c.Detection.FFTSize
-	p.Channelizer.Hop = c.Detection.Hop
-	p.Channelizer.Window = c.Detection.Window
-	p.SpurHz = c.Detection.SpursHz
-	if c.Detection.Rhythm != nil {
-		p.DisableRhythm = !*c.Detection.Rhythm
-	}
-	if v, ok := c.Calibration.OffsetDB[strconv.FormatFloat(m.Gain, 'f', -1, 64)]; ok {
-		p.CalOffsetDB = v
-	} else if v, ok := c.Calibration.OffsetDB["default"]; ok {
-		p.CalOffsetDB = v
+	q := c.Pipeline("", configs.Gain{DB: m.Gain})
+	p.FalsePerHour = q.FalsePerHour
+	p.ThresholdDB = q.ThresholdDB
+	p.Channelizer = q.Channelizer
+	p.SpurHz = q.SpurHz
+	p.DisableRhythm = q.DisableRhythm
+	if !math.IsNaN(q.CalOffsetDB) {
+		p.CalOffsetDB = q.CalOffsetDB
 	}
 }

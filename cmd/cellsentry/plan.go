@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cellsentry/cellsentry/configs"
 	"github.com/cellsentry/cellsentry/sdr/hop"
 )
 
@@ -33,35 +35,87 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 	dwell := fs.Duration("dwell", 250*time.Millisecond, "time on each hop centre")
 	settle := fs.Duration("settle", 5*time.Millisecond, "samples discarded after each retune (use 50ms for rtl_tcp)")
 	rate := fs.Float64("rate", 2.4e6, "sample rate, Hz")
+	configPath := fs.String("config", "", "sensor config `file`: plan each dongle's bands with the scan settings; --dwell, --settle and --rate override it")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	var bw []hop.BandWeight
-	for _, item := range strings.Split(*bands, ",") {
-		name, w, _ := strings.Cut(strings.TrimSpace(item), ":")
-		weight := 1
-		if w != "" {
-			n, err := strconv.Atoi(w)
-			if err != nil || n < 1 {
-				return fmt.Errorf("%w: --bands: weight %q of %s is not a positive integer", errUsage, w, name)
-			}
-			weight = n
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	type dongle struct {
+		title string
+		cfg   hop.Config
+	}
+	var plans []dongle
+	if *configPath != "" {
+		if set["bands"] {
+			return fmt.Errorf("%w: --bands and --config: the bands come from the config's scan.bands", errUsage)
 		}
-		b, err := hop.Preset(name)
+		c, err := configs.LoadSections(*configPath, "radio", "scan")
 		if err != nil {
-			return fmt.Errorf("%w: --bands: %v", errUsage, err)
+			return reportConfigErrors(e.stderr, *configPath, err)
 		}
-		bw = append(bw, hop.BandWeight{Band: b, Weight: weight})
+		for _, w := range c.Warnings() {
+			fmt.Fprintln(e.stderr, "warning:", w)
+		}
+		for i, d := range c.Radio.Dongles {
+			hc := c.HopConfig(i)
+			if set["dwell"] {
+				hc.Dwell = *dwell
+			}
+			if set["settle"] {
+				hc.Settle = *settle
+			}
+			if set["rate"] {
+				hc.Rate = *rate
+			}
+			plans = append(plans, dongle{fmt.Sprintf("%s (%s)", d.Name, d.Source), hc})
+		}
+	} else {
+		var bw []hop.BandWeight
+		for _, item := range strings.Split(*bands, ",") {
+			name, w, _ := strings.Cut(strings.TrimSpace(item), ":")
+			weight := 1
+			if w != "" {
+				n, err := strconv.Atoi(w)
+				if err != nil || n < 1 {
+					return fmt.Errorf("%w: --bands: weight %q of %s is not a positive integer", errUsage, w, name)
+				}
+				weight = n
+			}
+			b, err := hop.Preset(name)
+			if err != nil {
+				return fmt.Errorf("%w: --bands: %v", errUsage, err)
+			}
+			bw = append(bw, hop.BandWeight{Band: b, Weight: weight})
+		}
+		plans = append(plans, dongle{"", hop.Config{Bands: bw, Dwell: *dwell, Settle: *settle, Rate: *rate}})
 	}
-	p, err := hop.NewPlan(hop.Config{Bands: bw, Dwell: *dwell, Settle: *settle, Rate: *rate})
-	if err != nil {
-		return err
+	for i, d := range plans {
+		p, err := hop.NewPlan(d.cfg)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			fmt.Fprintln(e.stdout)
+		}
+		if d.title != "" {
+			fmt.Fprintf(e.stdout, "%s\n", d.title)
+		}
+		printPlan(e, p)
 	}
+	return nil
+}
+
+// printPlan writes a plan's hops, revisit times and probabilities of
+// intercept.
+func printPlan(e *env, p *hop.Plan) {
 	w := e.stdout
+	cfg := p.Config()
 	for _, msg := range p.Warn {
 		fmt.Fprintln(e.stderr, "warning:", msg)
 	}
-	fmt.Fprintf(w, "%d hops of %v (%v heard after %v settling), cycle %v\n\n", len(p.Steps), *dwell, p.Listening(), *settle, p.Cycle)
+	fmt.Fprintf(w, "%d hops of %v (%v heard after %v settling), cycle %v\n\n", len(p.Steps), cfg.Dwell, p.Listening(), cfg.Settle, p.Cycle)
 	fmt.Fprintf(w, "%-12s %6s %7s %9s\n", "band", "hops", "visits", "revisit")
 	for _, b := range p.Bands() {
 		n := 0
@@ -84,5 +138,4 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintln(w)
 	}
-	return nil
 }

@@ -24,6 +24,16 @@ func TestPlanCommand(t *testing.T) {
 		{"unknown band", []string{"plan", "--bands", "b7"}, nil, `unknown band "b7"`},
 		{"bad weight", []string{"plan", "--bands", "b8:x"}, nil, `weight "x" of b8`},
 		{"settle too long", []string{"plan", "--bands", "b8", "--dwell", "10ms", "--settle", "20ms"}, nil, "not longer than the settle time"},
+		// The shipped config: its four bands, gsm900-ul weighted 2, on one
+		// dongle (24 + 16 + 2·19 + 29 hops).
+		{"config", []string{"plan", "--config", "../../configs/sensor.yaml"},
+			[]string{"dongle0 (rtlsdr://0)\n107 hops of 250ms (245ms heard after 5ms settling), cycle 26.75s", "gsm900-ul        19       2   13.375s"}, ""},
+		{"config with flags", []string{"plan", "--config", "../../configs/sensor.yaml", "--dwell", "100ms"},
+			[]string{"107 hops of 100ms (95ms heard after 5ms settling), cycle 10.7s"}, ""},
+		{"config per dongle", []string{"plan", "--config", "../../configs/testdata/good-two-dongles.yaml"},
+			[]string{"low (rtlsdr://serial=00000001)\n40 hops", "\nhigh (rtlsdr://serial=00000002)\n77 hops", "dcs1800-ul       29       2"}, ""},
+		{"config and bands", []string{"plan", "--config", "../../configs/sensor.yaml", "--bands", "b8"}, nil, "--bands and --config"},
+		{"bad config", []string{"plan", "--config", "../../configs/testdata/bad-dwell-settle.yaml"}, nil, "bad-dwell-settle.yaml: 1 error"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
@@ -33,7 +43,7 @@ func TestPlanCommand(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("err %v, want %q", err, c.wantErr)
 				}
-				if strings.Contains(c.wantErr, "band") && !errors.Is(err, errUsage) {
+				if strings.Contains(c.wantErr, "band") && !strings.Contains(c.wantErr, "config") && !errors.Is(err, errUsage) {
 					t.Errorf("err %v is not a usage error", err)
 				}
 				return
