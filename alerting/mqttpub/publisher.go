@@ -375,6 +375,13 @@ func (p *Publisher) connection(ctx context.Context) (up time.Duration, err error
 	err = s.serve(ctx)
 	s.close()
 	p.setConnected(false, time.Now())
+	if err == nil && ctx.Err() == nil {
+		err = errors.New("connection ended without a reason") // paho always gives one; be safe
+	}
+	var ce *ConnectError
+	if err != nil && ctx.Err() == nil && !errors.As(err, &ce) {
+		err = &ConnectError{Kind: KindNetwork, Broker: p.cfg.Broker, Msg: "connection to " + p.cfg.Broker + " lost", Err: err}
+	}
 	p.drainSideChannels()
 	if ctx.Err() == nil {
 		// The session failed while the connection may still be open (a

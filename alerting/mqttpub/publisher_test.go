@@ -123,6 +123,9 @@ func TestLastWill(t *testing.T) {
 	if st := r.State(); st.Kind != KindNetwork || st.LastError == nil || st.NextRetry.IsZero() {
 		t.Errorf("state after the cut %+v, want a network error and a retry time", st)
 	}
+	if want := `err="connection to ` + proxy.URL() + ` lost: `; strings.Count(r.logs.String(), want) != 1 {
+		t.Errorf("log does not report the loss once as %s...:\n%s", want, r.logs.String())
+	}
 
 	proxy.Refuse(false)
 	if s := decodeStatus(t, expectKind(t, sub, alerting.KindStatus)); s.State != "online" {

@@ -101,7 +101,7 @@ func (s *session) publishWait(topic string, retained bool, data []byte, deadline
 	select {
 	case f = <-reply:
 	case err := <-s.lost:
-		return fmt.Errorf("connection lost: %w", err)
+		return err
 	case <-t.C:
 		return fmt.Errorf("publish %s: not sent within the deadline", topic)
 	}
@@ -109,7 +109,7 @@ func (s *session) publishWait(topic string, retained bool, data []byte, deadline
 	case <-f.tok.Done():
 		return f.tok.Error()
 	case err := <-s.lost:
-		return fmt.Errorf("connection lost: %w", err)
+		return err
 	case <-t.C:
 		return fmt.Errorf("publish %s: no acknowledgement within the deadline", topic)
 	}
@@ -173,7 +173,7 @@ func (s *session) serve(ctx context.Context) error {
 		case b := <-p.bursts:
 			s.side(sendReq{topic: p.topicBurst, qos: 0, data: b}, func(st *Stats) { st.BurstsSent++ }, func(st *Stats) { st.BurstsDropped++ })
 		case err := <-s.lost:
-			return fmt.Errorf("connection lost: %w", err)
+			return err
 		case <-ctx.Done():
 			s.goodbye(time.Now().Add(p.cfg.DrainTimeout))
 			return ctx.Err()
@@ -231,7 +231,7 @@ func (s *session) settle() error {
 func lostCause(err error, lost <-chan error) error {
 	select {
 	case cause := <-lost:
-		return fmt.Errorf("connection lost: %w (%v)", cause, err)
+		return fmt.Errorf("%w (%v)", cause, err)
 	case <-time.After(100 * time.Millisecond):
 		return err
 	}
