@@ -24,7 +24,7 @@ import (
 // (alerting/queue.Queue): Append stores a record durably before it
 // returns; Pending lists the unacknowledged records with Seq > after in
 // Seq order, each Data freshly allocated; Ack removes one; Notify is
-// signalled after each Append.
+// signalled after each Append. It must stay open until Run has returned.
 type Queue interface {
 	Append(data []byte, droppable bool) (uint64, error)
 	Pending(dst []queue.Record, after uint64, max int) ([]queue.Record, error)

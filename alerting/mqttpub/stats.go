@@ -44,7 +44,10 @@ type Stats struct {
 	HealthSent, HealthDropped uint64
 	BurstsSent, BurstsDropped uint64
 
-	// Latency is the time from an alert's PUBLISH to its PUBACK.
+	// Latency is the time from handing an alert to paho until the loop
+	// handles its PUBACK: the broker's round trip plus the loop's own
+	// waits (the queue's lock is held through each Append's fsync, so
+	// alerts raised meanwhile add up to an fsync).
 	Latency Histogram
 }
 
