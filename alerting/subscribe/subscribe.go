@@ -1,0 +1,278 @@
+// Package subscribe is the console's side of the sensors' MQTT: it
+// subscribes to every sensor of one or several sites (or to a shared
+// subscription group, so that several console instances split a nation's
+// sensors), checks each message against schema v1 and the topic it came
+// on, drops and counts what is malformed or foreign, drops redelivered
+// alert events, and hands the rest to a Handler in arrival order.
+package subscribe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/cellsentry/cellsentry/alerting"
+	"github.com/cellsentry/cellsentry/alerting/mqttpub"
+)
+
+// Handler receives the decoded messages, one at a time, in arrival order.
+type Handler interface {
+	Handle(m Message, at time.Time)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(m Message, at time.Time)
+
+// Handle calls f.
+func (f HandlerFunc) Handle(m Message, at time.Time) { f(m, at) }
+
+// Config says where to subscribe.
+type Config struct {
+	// Broker, ClientID, Username, PasswordFile, CAFile, CertFile, KeyFile
+	// and ServerName are as for the sensor's publisher (mqttpub.Config).
+	Broker, ClientID, Username, PasswordFile string
+	CAFile, CertFile, KeyFile, ServerName    string
+	// Prefix is the topic prefix (default alerting.DefaultPrefix).
+	Prefix string
+	// Sites are the sites served; empty means every site under Prefix.
+	Sites []string
+	// Share, when set, subscribes through the shared subscription group
+	// $share/<Share>/…: the broker gives each message to one member of
+	// the group, so console instances added to the group add capacity.
+	Share string
+	// Session keeps a persistent session (clean session off) so that the
+	// broker keeps QoS 1 alerts for the console while it restarts. Default
+	// true; set NoSession for throwaway clients.
+	NoSession bool
+	// Dedupe is how many alert events (id, rev) are remembered to drop
+	// redeliveries (default 100000).
+	Dedupe int
+	// Buffer is how many messages may wait for the handler (default 4096);
+	// beyond it the broker connection is slowed, nothing is dropped.
+	Buffer int
+}
+
+// Stats count what arrived.
+type Stats struct {
+	Received   uint64
+	Handled    uint64
+	Malformed  uint64
+	Foreign    uint64
+	Duplicates uint64
+	Connects   uint64
+}
+
+// Subscriber is a running subscription.
+type Subscriber struct {
+	cfg   Config
+	h     Handler
+	log   *slog.Logger
+	sites map[string]bool
+	in    chan inbound
+
+	mu    sync.Mutex
+	stats Stats
+	seen  map[string]struct{}
+	order []string // ring of seen keys, oldest first at next
+	next  int
+	conn  bool
+}
+
+type inbound struct {
+	topic   string
+	payload []byte
+	at      time.Time
+}
+
+// New checks cfg.
+func New(cfg Config, h Handler, log *slog.Logger) (*Subscriber, error) {
+	if cfg.Broker == "" {
+		return nil, errors.New("subscribe: no broker")
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = alerting.DefaultPrefix
+	}
+	if cfg.ClientID == "" {
+		cfg.ClientID = "cellsentry-console"
+	}
+	if cfg.Dedupe <= 0 {
+		cfg.Dedupe = 100000
+	}
+	if cfg.Buffer <= 0 {
+		cfg.Buffer = 4096
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Subscriber{cfg: cfg, h: h, log: log, sites: map[string]bool{}, in: make(chan inbound, cfg.Buffer),
+		seen: make(map[string]struct{}, cfg.Dedupe), order: make([]string, cfg.Dedupe)}
+	for _, site := range cfg.Sites {
+		if err := alerting.CheckName(site); err != nil {
+			return nil, fmt.Errorf("subscribe: site: %w", err)
+		}
+		s.sites[site] = true
+	}
+	return s, nil
+}
+
+// Filters are the topic filters subscribed to.
+func (s *Subscriber) Filters() []string {
+	var fs []string
+	if len(s.cfg.Sites) == 0 {
+		fs = append(fs, s.cfg.Prefix+"/+/+/+")
+	}
+	for _, site := range s.cfg.Sites {
+		fs = append(fs, s.cfg.Prefix+"/"+site+"/+/+")
+	}
+	if s.cfg.Share != "" {
+		for i := range fs {
+			fs[i] = "$share/" + s.cfg.Share + "/" + fs[i]
+		}
+	}
+	return fs
+}
+
+// Stats returns the counters.
+func (s *Subscriber) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Connected reports whether the broker connection is up.
+func (s *Subscriber) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conn
+}
+
+// Run connects, subscribes (again after every reconnection) and hands
+// messages to the handler until ctx ends.
+func (s *Subscriber) Run(ctx context.Context) error {
+	pcfg := mqttpub.Config{Broker: s.cfg.Broker, CAFile: s.cfg.CAFile, CertFile: s.cfg.CertFile, KeyFile: s.cfg.KeyFile, ServerName: s.cfg.ServerName}
+	o := mqtt.NewClientOptions().AddBroker(s.cfg.Broker).SetClientID(s.cfg.ClientID).
+		SetProtocolVersion(4).SetCleanSession(s.cfg.NoSession).
+		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(2 * time.Second).
+		SetMaxReconnectInterval(30 * time.Second).SetKeepAlive(30 * time.Second).
+		SetOrderMatters(true) // the handler sees messages in arrival order
+	if strings.HasPrefix(s.cfg.Broker, "ssl://") || strings.HasPrefix(s.cfg.Broker, "tls://") || strings.HasPrefix(s.cfg.Broker, "mqtts://") || strings.HasPrefix(s.cfg.Broker, "wss://") {
+		tc, err := mqttpub.TLSConfig(pcfg)
+		if err != nil {
+			return fmt.Errorf("subscribe: %w", err)
+		}
+		o.SetTLSConfig(tc)
+	}
+	if s.cfg.Username != "" {
+		o.SetUsername(s.cfg.Username)
+	}
+	// The password is read at each connection, so a changed file needs no
+	// restart.
+	o.SetCredentialsProvider(func() (string, string) {
+		pw := ""
+		if s.cfg.PasswordFile != "" {
+			p, err := mqttpub.ReadPassword(s.cfg.PasswordFile)
+			if err != nil {
+				s.log.Error("broker password unreadable", "err", err)
+			}
+			pw = p
+		}
+		return s.cfg.Username, pw
+	})
+	stop := make(chan struct{})
+	o.SetDefaultPublishHandler(func(_ mqtt.Client, m mqtt.Message) {
+		// A full buffer blocks paho's reader, which slows the broker down:
+		// back-pressure, not loss. After the stop nothing is taken.
+		select {
+		case s.in <- inbound{topic: m.Topic(), payload: m.Payload(), at: time.Now()}:
+		case <-stop:
+		}
+	})
+	o.SetOnConnectHandler(func(c mqtt.Client) {
+		s.mu.Lock()
+		s.conn = true
+		s.stats.Connects++
+		s.mu.Unlock()
+		for _, f := range s.Filters() {
+			tok := c.Subscribe(f, 1, nil)
+			if tok.WaitTimeout(10*time.Second) && tok.Error() == nil {
+				s.log.Info("subscribed", "filter", f)
+			} else {
+				s.log.Error("subscribe failed", "filter", f, "err", tok.Error())
+			}
+		}
+	})
+	o.SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+		s.mu.Lock()
+		s.conn = false
+		s.mu.Unlock()
+		s.log.Warn("connection to the broker lost; reconnecting", "broker", s.cfg.Broker, "err", err)
+	})
+	c := mqtt.NewClient(o)
+	c.Connect() // with ConnectRetry the token completes only once connected; errors are retried
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case m := <-s.in:
+				s.handle(m)
+			}
+		}
+	}()
+	<-ctx.Done()
+	<-done
+	close(stop)
+	c.Disconnect(250)
+	return nil
+}
+
+// Inject handles one message as if it had arrived from the broker (the
+// offline fuse tool and tests feed recorded messages this way).
+func (s *Subscriber) Inject(topic string, payload []byte, at time.Time) {
+	s.handle(inbound{topic: topic, payload: payload, at: at})
+}
+
+func (s *Subscriber) handle(m inbound) {
+	msg, err := Decode(s.cfg.Prefix, s.sites, m.topic, m.payload)
+	s.mu.Lock()
+	s.stats.Received++
+	switch {
+	case errors.Is(err, ErrMalformed):
+		s.stats.Malformed++
+	case errors.Is(err, ErrForeign):
+		s.stats.Foreign++
+	}
+	if err == nil && msg.Alert != nil {
+		key := msg.Site + "/" + msg.Sensor + "/" + msg.Alert.ID + "/" + fmt.Sprint(msg.Alert.Rev)
+		if _, dup := s.seen[key]; dup {
+			s.stats.Duplicates++
+			s.mu.Unlock()
+			return
+		}
+		if old := s.order[s.next]; old != "" {
+			delete(s.seen, old)
+		}
+		s.order[s.next] = key
+		s.next = (s.next + 1) % len(s.order)
+		s.seen[key] = struct{}{}
+	}
+	if err == nil {
+		s.stats.Handled++
+	}
+	s.mu.Unlock()
+	if err != nil {
+		// Counted; logged at debug only: a misbehaving client must not be
+		// able to flood the console's log.
+		s.log.Debug("message dropped", "topic", m.topic, "err", err)
+		return
+	}
+	s.h.Handle(msg, m.at)
+}
