@@ -265,6 +265,11 @@ func TestBad(t *testing.T) {
 		{"bad-dwell-settle.yaml", []string{
 			"testdata/bad-dwell-settle.yaml:3:10: scan.dwell 20ms: not longer than scan.settle 50ms: nothing would be heard; make dwell longer (typically 50× settle)",
 		}},
+		{"bad-empty-item.yaml", []string{
+			"testdata/bad-empty-item.yaml:5:6: scan.bands[1] is an empty list item: write a value or delete the line",
+			"testdata/bad-empty-item.yaml:6:7: scan.bands[2]: unknown band \"b7\" (known: b28-ul, b20-ul, gsm900-ul, dcs1800-ul, or b3, b8, b20, b28); a band of your own is {name: x, low: 880MHz, high: 915MHz}",
+			"testdata/bad-empty-item.yaml:7:17: scan.weights.b8 has no value: write one or delete the line",
+		}},
 		{"bad-empty-value.yaml", []string{
 			"testdata/bad-empty-value.yaml:3:9: scan.dwell has no value: write one, or delete the line to keep the default (250ms)",
 		}},
@@ -733,4 +738,21 @@ func TestAliasBomb(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("err %v, want %q", err, want)
 	}
+}
+
+// BenchmarkParse: the cost of checking the shipped example, which the
+// daemon pays at start and at every SIGHUP.
+func BenchmarkParse(b *testing.B) {
+	data, err := os.ReadFile("sensor.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Parse("sensor.yaml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "files/s")
 }

@@ -445,11 +445,20 @@ func (d *decoder) list(n *yaml.Node, v reflect.Value, path string) {
 	}
 	out := reflect.MakeSlice(v.Type(), 0, len(n.Content))
 	for i, item := range n.Content {
+		if it := d.deref(item); it != nil && it.Kind == yaml.ScalarNode && it.ShortTag() == "!!null" {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			d.vals[p] = it
+			d.fail(it, p, "%s is an empty list item: write a value or delete the line", p)
+		}
 		e := reflect.New(v.Type().Elem())
 		if df, ok := e.Interface().(defaulter); ok {
 			df.setDefaults()
 		}
-		d.decode(item, e.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		if p := fmt.Sprintf("%s[%d]", path, i); !d.failed[p] {
+			d.decode(item, e.Elem(), p)
+		}
+		// A failed item stays in place (checks skip it) so that the
+		// items after it keep their index and position.
 		out = reflect.Append(out, e.Elem())
 	}
 	v.Set(out)
@@ -479,6 +488,11 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		}
 		seen[k.Value] = k
 		d.keys[p] = k
+		if it := d.deref(val); it != nil && it.Kind == yaml.ScalarNode && it.ShortTag() == "!!null" {
+			d.vals[p] = it
+			d.fail(it, p, "%s has no value: write one or delete the line", p)
+			continue
+		}
 		e := reflect.New(v.Type().Elem())
 		d.decode(val, e.Elem(), p)
 		out.SetMapIndex(reflect.ValueOf(k.Value), e.Elem())

@@ -427,6 +427,9 @@ func (k *checker) dongles() {
 	for i := range r.Dongles {
 		dg := &r.Dongles[i]
 		p := fmt.Sprintf("radio.dongles[%d]", i)
+		if k.bad(p) {
+			continue
+		}
 		fp := func(f string) string { return p + "." + f }
 		if shortForm {
 			fp = func(f string) string { return "radio." + f }
@@ -490,8 +493,13 @@ func (k *checker) dongles() {
 		}
 	}
 	for i, dg := range r.Dongles {
-		if len(dg.Bands) == 0 {
+		if len(dg.Bands) == 0 && len(c.Scan.Bands) > 0 {
 			k.errf(fmt.Sprintf("radio.dongles[%d]", i), "radio.dongles[%d] (%s) has no bands: with several dongles, list each one's bands", i, dg.Name)
+		}
+	}
+	for i := range r.Dongles {
+		if k.bad(fmt.Sprintf("radio.dongles[%d]", i), fmt.Sprintf("radio.dongles[%d].bands", i)) {
+			return // an unreadable dongle may hold the bands that look unowned
 		}
 	}
 	for i, b := range c.Scan.Bands {
