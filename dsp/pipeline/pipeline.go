@@ -125,9 +125,16 @@ func (p *Pipeline) Process(dst []dsp.Burst, b *sdr.Block) ([]dsp.Burst, error) {
 	p.stats.Dropped += b.Dropped
 	// Raw history: stream index continues across drops.
 	p.ringEnd += b.Dropped
-	for _, s := range b.Samples {
-		p.ring[p.ringEnd&(ringSize-1)] = s
-		p.ringEnd++
+	s := b.Samples
+	if len(s) > ringSize {
+		// Only the newest ringSize samples can be kept.
+		p.ringEnd += int64(len(s) - ringSize)
+		s = s[len(s)-ringSize:]
+	}
+	for len(s) > 0 {
+		n := copy(p.ring[p.ringEnd&(ringSize-1):], s)
+		s = s[n:]
+		p.ringEnd += int64(n)
 	}
 	p.out = dst
 	p.ch.Process(b, p)
