@@ -71,15 +71,20 @@ type tmpl struct {
 }
 
 // group is the templates of one width, evaluated at the same positions.
+// The ring and the running sums are laid out position-minor (one row per
+// frame slot, one row per template), so that each frame's update is a few
+// straight passes over rows rather than a re-slicing per position.
 type group struct {
 	w      int
 	pos    []int     // first bin of each position (stride w/4)
 	depth  int       // frames kept: the longest template's
-	ring   []float32 // per position, the last depth band sums
+	ring   []float32 // [slot][position]: the last depth band sums
 	tmpls  []int     // indices into Detector.tmpls
 	d      []int     // each template's frames
 	tauSum []float32 // each template's threshold on its sum
-	run    []float32 // running sums, per position then per template
+	run    []float32 // [template][position]: running sums
+	v      []float32 // this frame's band sums, per position
+	hits   []uint8   // per position, bit i set: template i crossed its threshold this frame
 }
 
 const historyFrames = 512 // frames of z kept for refining burst edges
@@ -220,6 +225,8 @@ func New(cfg Config) (*Detector, error) {
 		g := &d.groups[i]
 		g.ring = make([]float32, len(g.pos)*g.depth)
 		g.run = make([]float32, len(g.pos)*len(g.tmpls))
+		g.v = make([]float32, len(g.pos))
+		g.hits = make([]uint8, len(g.pos))
 	}
 	d.contLooks = 3
 	d.prof = make([]float32, 0, cfg.Bins)
@@ -322,12 +329,8 @@ func (d *Detector) Process(dst []dsp.Burst, f *channelize.Frame, nz Normalizer) 
 	z := d.z[:n]
 	p := f.Power[:n]
 	d.floor, d.one = floor, nz.One
-	inv, one := nz.Inv[:n], nz.One[:n]
-	for k := range z {
-		z[k] = p[k]*inv[k] + one[k]
-	}
 	cum := d.cum[:n+1]
-	prefixSum(cum, z)
+	normalize(z, cum, p, nz.Inv[:n], nz.One[:n])
 	slot := int(d.t % historyFrames)
 	copy(d.hist[slot], z)
 	d.histC[slot] = f.Clipped
@@ -375,28 +378,49 @@ func (d *Detector) Process(dst []dsp.Burst, f *channelize.Frame, nz Normalizer) 
 	// side by side per position.
 	for gi := range d.groups {
 		g := &d.groups[gi]
-		nt := len(g.tmpls)
+		np := len(g.pos)
 		rp := int(t % int64(g.depth))
-		// Ring slot of the frame leaving each template's span (read
-		// before this frame's sum overwrites the slot).
-		var leave [8]int
-		for i := range nt {
-			leave[i] = (rp - g.d[i] + g.depth) % g.depth
-		}
-		tau := g.tauSum[:nt]
+		v := g.v[:np]
 		for pi, s := range g.pos {
-			v := cum[s+g.w] - cum[s]
-			ring := g.ring[pi*g.depth : (pi+1)*g.depth]
-			run := g.run[pi*nt : (pi+1)*nt]
-			for i := range run {
-				r := run[i] + v - ring[leave[i]]
-				run[i] = r
-				if r >= tau[i] && t+1 >= int64(g.d[i]) {
-					ti := g.tmpls[i]
-					d.trigger(ti, s, s+g.w, t-int64(g.d[i])+1, t, r/float32(g.w*g.d[i]), f)
+			v[pi] = cum[s+g.w] - cum[s]
+		}
+		hits := g.hits[:np]
+		any := false
+		for i, di := range g.d {
+			// The frame leaving this template's span sits in ring slot
+			// rp−d (read before this frame's sums overwrite slot rp).
+			leave := (rp - di + g.depth) % g.depth
+			old := g.ring[leave*np : (leave+1)*np]
+			run := g.run[i*np : (i+1)*np]
+			old, v := old[:len(run)], v[:len(run)]
+			tau := g.tauSum[i]
+			armed := t+1 >= int64(di)
+			for pi, r := range run {
+				r = r + v[pi] - old[pi] // in this order: (r+v)−old
+				run[pi] = r
+				if r >= tau && armed {
+					hits[pi] |= 1 << i
+					any = true
 				}
 			}
-			ring[rp] = v
+		}
+		copy(g.ring[rp*np:(rp+1)*np], v)
+		if any {
+			// Trigger in position order, then template order: a burst's
+			// band and peak depend on the order its hits merge in.
+			for pi, m := range hits {
+				if m == 0 {
+					continue
+				}
+				hits[pi] = 0
+				s := g.pos[pi]
+				for i, di := range g.d {
+					if m&(1<<i) != 0 {
+						r := g.run[i*np+pi]
+						d.trigger(g.tmpls[i], s, s+g.w, t-int64(di)+1, t, r/float32(g.w*di), f)
+					}
+				}
+			}
 		}
 	}
 	// Keep running sums honest: float32 add/subtract drifts, so rebuild
@@ -845,21 +869,31 @@ func (d *Detector) freqOf(k int) float64 {
 	return d.center + (float64(k)-float64(d.bins/2))*d.binHz
 }
 
-// prefixSum sets cum[k] = Σ z[:k]. A plain running sum is one long chain of
-// dependent additions (the floating-point add latency per bin); summing
-// groups of four first shortens the chain four-fold, and the entries inside
-// each group are then filled independently. len(z) must be a multiple of 4.
-func prefixSum(cum, z []float32) {
-	cum = cum[:len(z)+1]
+// normalize sets the normalised cells z[k] = p[k]·inv[k] + one[k] and
+// their prefix sums cum[k] = Σ z[:k], in one pass. A plain running sum is
+// one long chain of dependent additions (the floating-point add latency
+// per bin); summing groups of four first shortens the chain four-fold, and
+// the entries inside each group are then filled independently. All slices
+// but cum (one longer) have the length of z, a multiple of 4.
+func normalize(z, cum, p, inv, one []float32) {
+	n := len(z)
+	cum = cum[:n+1]
+	p, inv, one = p[:n], inv[:n], one[:n]
 	cum[0] = 0
 	var run float32
-	for j := 0; j+3 < len(z); j += 4 {
+	for j := 0; j+3 < n; j += 4 {
+		pp, iv, on := p[j:j+4:j+4], inv[j:j+4:j+4], one[j:j+4:j+4]
 		g := z[j : j+4 : j+4]
-		q := (g[0] + g[1]) + (g[2] + g[3])
+		g0 := pp[0]*iv[0] + on[0]
+		g1 := pp[1]*iv[1] + on[1]
+		g2 := pp[2]*iv[2] + on[2]
+		g3 := pp[3]*iv[3] + on[3]
+		g[0], g[1], g[2], g[3] = g0, g1, g2, g3
+		q := (g0 + g1) + (g2 + g3)
 		c := cum[j+1 : j+5 : j+5]
-		c[0] = run + g[0]
-		c[1] = run + (g[0] + g[1])
-		c[2] = c[1] + g[2]
+		c[0] = run + g0
+		c[1] = run + (g0 + g1)
+		c[2] = c[1] + g2
 		run += q
 		c[3] = run
 	}
@@ -868,16 +902,15 @@ func prefixSum(cum, z []float32) {
 // resum rebuilds every running sum from the rings.
 func (d *Detector) resum() {
 	for _, g := range d.groups {
-		nt := len(g.tmpls)
+		np := len(g.pos)
 		rp := int((d.t - 1) % int64(g.depth)) // slot of the newest frame
 		for pi := range g.pos {
-			ring := g.ring[pi*g.depth : (pi+1)*g.depth]
-			for i := range nt {
+			for i, di := range g.d {
 				var s float32
-				for j := 0; j < g.d[i]; j++ {
-					s += ring[(rp-j+g.depth)%g.depth]
+				for j := 0; j < di; j++ {
+					s += g.ring[((rp-j+g.depth)%g.depth)*np+pi]
 				}
-				g.run[pi*nt+i] = s
+				g.run[i*np+pi] = s
 			}
 		}
 	}
