@@ -13,6 +13,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cellsentry/cellsentry/alerting"
+	"github.com/cellsentry/cellsentry/alerting/evidence"
+	"github.com/cellsentry/cellsentry/alerting/queue"
 	"github.com/cellsentry/cellsentry/sdr/hop"
 )
 
@@ -182,11 +184,13 @@ type Alerting struct {
 	Evidence        Evidence `yaml:"evidence"`
 }
 
-// Evidence is the IQ kept around each alert's first bursts.
+// Evidence is the IQ kept around each alert's first bursts (for
+// alerting/evidence, whose defaults it takes).
 type Evidence struct {
 	Enabled bool `yaml:"enabled"`
 	// Dir is absolute after Parse; a relative dir is taken from state_dir.
-	Dir     string   `yaml:"dir"`
+	Dir string `yaml:"dir"`
+	// Ring is the IQ held in memory for the pre-trigger: at least Pre.
 	Ring    Duration `yaml:"ring"`
 	Pre     Duration `yaml:"pre"`
 	Post    Duration `yaml:"post"`
@@ -254,12 +258,13 @@ func Default() *Config {
 		Alerting: Alerting{
 			RaiseConfidence: 0.7, MinBursts: 3,
 			UpdateInterval: Duration(30e9), ClearAfter: Duration(120e9),
-			Evidence: Evidence{Enabled: true, Dir: "evidence", Ring: Duration(2e9), Pre: Duration(250e6), Post: Duration(750e6), MaxSize: 256 << 20},
+			Evidence: Evidence{Enabled: true, Dir: "evidence", Ring: Duration(evidence.DefaultRing),
+				Pre: Duration(evidence.DefaultPre), Post: Duration(evidence.DefaultPost), MaxSize: evidence.DefaultMaxBytes},
 		},
 		MQTT: MQTT{
 			Broker: "tcp://localhost:1883", Prefix: alerting.DefaultPrefix,
 			KeepAlive: Duration(30e9), HealthInterval: Duration(60e9),
-			Queue: Queue{Dir: "queue", MaxSize: 64 << 20},
+			Queue: Queue{Dir: "queue", MaxSize: queue.DefaultMaxBytes},
 		},
 		Hardware: Hardware{LEDPin: "GPIO17", BuzzerPin: "GPIO27", TamperPin: "GPIO22"},
 		Logging:  Logging{Level: "info", Format: "text"},

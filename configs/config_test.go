@@ -274,10 +274,11 @@ func TestBad(t *testing.T) {
 			"testdata/bad-empty-value.yaml:3:9: scan.dwell has no value: write one, or delete the line to keep the default (250ms)",
 		}},
 		{"bad-evidence-ring.yaml", []string{
-			"testdata/bad-evidence-ring.yaml:6:11: alerting.evidence.pre 500ms + post 800ms = 1.3s: longer than alerting.evidence.ring 1s, which must hold both; lengthen the ring or shorten pre/post",
+			"testdata/bad-evidence-ring.yaml:5:10: alerting.evidence.pre 1.5s: longer than alerting.evidence.ring 1s, which holds the IQ from before an alert; lengthen the ring or shorten pre",
+			"testdata/bad-evidence-ring.yaml:6:11: alerting.evidence.pre 1.5s + post 1s = 2.5s: longer than a recording may be (2s); shorten pre or post",
 		}},
 		{"bad-evidence-size.yaml", []string{
-			"testdata/bad-evidence-size.yaml:4:15: alerting.evidence.max_size 2MiB: below one recording (1s of cu8 at 2.4MHz, 4.8MB): must be at least 5MiB (and at most 1TiB)",
+			"testdata/bad-evidence-size.yaml:4:15: alerting.evidence.max_size 2MiB: below one recording (1s of ci16 at 2.4MHz, 9.6MB): must be at least 10MiB (and at most 1TiB)",
 		}},
 		{"bad-exclusion.yaml", []string{
 			"testdata/bad-exclusion.yaml:4:45: detection.exclusions[0].high 886.1MHz: not above low 886.3MHz",

@@ -22,7 +22,7 @@ alerting:
 	// Output:
 	// sensor.yaml:5:3: unknown field "dwel" in scan (did you mean "dwell"?)
 	// sensor.yaml:6:11: scan.settle: "20" has no unit: write e.g. 20ms or 20s
-	// sensor.yaml:8:31: alerting.evidence.pre 1.5s + post 1s = 2.5s: longer than alerting.evidence.ring 2s, which must hold both; lengthen the ring or shorten pre/post
+	// sensor.yaml:8:31: alerting.evidence.pre 1.5s + post 1s = 2.5s: longer than a recording may be (2s); shorten pre or post
 }
 
 // A loaded config gives the daemon what it builds from.

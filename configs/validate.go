@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cellsentry/cellsentry/alerting"
+	"github.com/cellsentry/cellsentry/alerting/evidence"
 	"github.com/cellsentry/cellsentry/dsp/channelize"
 	"github.com/cellsentry/cellsentry/sdr/hop"
 	"github.com/cellsentry/cellsentry/sdr/uri"
@@ -670,19 +671,23 @@ func (k *checker) alerting() {
 	if e.Dir == "" && !k.bad("alerting.evidence.dir") {
 		k.errf("alerting.evidence.dir", "alerting.evidence.dir is empty: name a directory (relative to state_dir), or set enabled: false")
 	}
-	okRing := k.inRange("alerting.evidence.ring", float64(e.Ring), float64(100*time.Millisecond), float64(10*time.Second), showDur, " (IQ kept in memory for evidence)")
+	okRing := k.inRange("alerting.evidence.ring", float64(e.Ring), float64(100*time.Millisecond), float64(10*time.Second), showDur, " (IQ kept in memory for the pre-trigger)")
 	okPre := k.inRange("alerting.evidence.pre", float64(e.Pre), 0, float64(10*time.Second), showDur, "")
 	okPost := k.inRange("alerting.evidence.post", float64(e.Post), 0, float64(10*time.Second), showDur, "")
-	if okRing && okPre && okPost && e.Pre+e.Post > e.Ring {
-		k.errf("alerting.evidence.post", "alerting.evidence.pre %s + post %s = %s: longer than alerting.evidence.ring %s, which must hold both; lengthen the ring or shorten pre/post",
-			e.Pre, e.Post, e.Pre+e.Post, e.Ring)
+	if okRing && okPre && e.Pre > e.Ring {
+		k.errf("alerting.evidence.pre", "alerting.evidence.pre %s: longer than alerting.evidence.ring %s, which holds the IQ from before an alert; lengthen the ring or shorten pre", e.Pre, e.Ring)
+	}
+	if okPre && okPost && (e.Pre+e.Post).D() > evidence.DefaultMaxCapture {
+		k.errf("alerting.evidence.post", "alerting.evidence.pre %s + post %s = %s: longer than a recording may be (%s); shorten pre or post",
+			e.Pre, e.Post, e.Pre+e.Post, Duration(evidence.DefaultMaxCapture))
 	}
 	okSize := k.inRange("alerting.evidence.max_size", float64(e.MaxSize), float64(1<<20), float64(1<<40), showSize, "")
 	if okSize && okPre && okPost && e.Enabled && k.radioOK() {
-		// One recording: (pre + post) · rate samples of cu8, 2 bytes each.
-		one := Size(math.Ceil((e.Pre+e.Post).D().Seconds()*k.c.Radio.SampleRate.Hz()))*2 + evidenceMeta
+		// One recording: (pre + post) · rate samples of ci16_le (the
+		// evidence recorder's format), 4 bytes each.
+		one := Size(math.Ceil((e.Pre+e.Post).D().Seconds()*k.c.Radio.SampleRate.Hz()))*4 + evidenceMeta
 		if e.MaxSize < one {
-			k.errf("alerting.evidence.max_size", "alerting.evidence.max_size %s: below one recording (%s of cu8 at %s, %.1fMB): must be at least %dMiB (and at most 1TiB)",
+			k.errf("alerting.evidence.max_size", "alerting.evidence.max_size %s: below one recording (%s of ci16 at %s, %.1fMB): must be at least %dMiB (and at most 1TiB)",
 				e.MaxSize, e.Pre+e.Post, k.c.Radio.SampleRate, float64(one)/1e6, (one+(1<<20)-1)>>20)
 		}
 	}
