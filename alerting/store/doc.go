@@ -1,0 +1,77 @@
+// Package store keeps the console's state in SQLite (modernc.org/sqlite,
+// pure Go): the incidents the fusion makes, the sensor alerts behind them,
+// the operators' acknowledgements and resolutions, the sensors with their
+// last status and health and their shelving or out-of-service state, and an
+// append-only audit log of every operator and administrator action. The web
+// UI reads and acts through it; the ingest path writes fusion output in
+// batches (Ingest, SaveIncidents).
+//
+// # Ownership of the fields
+//
+// The fusion owns what an incident is (kind, class, wing, sensors, times,
+// Active); SaveIncident overwrites those. The store owns the operator fields
+// (AckedBy/AckedAt, Resolution/ResolvedBy/ResolvedAt, Note) and the alarm
+// state: whatever the fusion sends in them is ignored, so a fusion update
+// never un-acknowledges or reopens an incident.
+//
+// # Alarm states (ISA-18.2)
+//
+// The state is derived, never stored as given, from Active, the
+// acknowledgement, the resolution and the suppression of the sensors the
+// incident concerns (Incident.Sensor for a sensor incident, every
+// Sensors[].Sensor for a phone):
+//
+//	resolved  acked  active  sensors suppressed     alarm
+//	yes       -      -       -                      closed
+//	no        yes    no      -                      closed
+//	no        no     yes     no                     unacknowledged
+//	no        yes    yes     no                     acknowledged
+//	no        no     no      no                     cleared-unacknowledged
+//	no        any    any     all out of service     out-of-service
+//	no        any    any     all shelved or o.o.s.  shelved
+//
+// A sensor is suppressed while it is out of service or shelved (shelved
+// until a time in the future); an incident is suppressed only when every
+// sensor it concerns is, so a phone that an unsuppressed sensor also hears
+// still alarms. A closed incident stays closed whatever its sensors do.
+// Resolving implies acknowledging (the resolver becomes the acknowledger
+// when nobody acknowledged before). A resolved incident is final: the
+// fusion's later updates are stored but it stays closed; activity after a
+// resolution belongs in a new incident (linked with LinkedTo).
+//
+// Transitions that make no sense fail with an error wrapping ErrConflict:
+// acknowledging an acknowledged or closed incident, resolving a resolved
+// one, unshelving a sensor that is not shelved, shelving one out of
+// service, taking out of service one that already is (and back).
+//
+// # Durability
+//
+// The database runs in WAL mode with synchronous=NORMAL: a commit is in the
+// WAL (in the OS page cache) when it returns, so it survives a crash of the
+// process, and the database is never corrupted; only an OS crash or power
+// cut may lose the last commits, which for the ingest path are fusion
+// updates that the next alert restates. That is what makes batched ingest
+// cheap (no fsync per batch). Operator actions and audit entries must
+// survive a power cut too: they commit with synchronous=FULL (the WAL is
+// fsynced before the commit returns), at the cost of one fsync per human
+// action.
+//
+// One connection writes (writes are serialized in the process, and
+// BEGIN IMMEDIATE takes the write lock up front so that a read-modify-write
+// such as an acknowledgement cannot interleave); a small pool of read-only
+// connections serves the web UI concurrently with the ingest.
+//
+// # Schema migrations
+//
+// migrations/NNNN_name.sql, embedded, are applied in order, each in its own
+// transaction together with PRAGMA user_version = NNNN. Opening a database
+// written by a newer version fails with ErrNewerSchema rather than
+// misreading it.
+//
+// # Retention
+//
+// Prune deletes incidents (with their alerts) closed longer ago than
+// Options.Retention. Open incidents are kept whatever their age: a
+// cleared-unacknowledged incident waits for an operator. The audit log is
+// never pruned (a trigger refuses UPDATE and DELETE on it).
+package store

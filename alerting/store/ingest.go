@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/cellsentry/cellsentry/alerting"
+)
+
+// IncidentAlert is one sensor alert event and the incident it belongs to.
+type IncidentAlert struct {
+	IncidentID string
+	Alert      *alerting.Alert
+}
+
+// Batch is what the console's ingest path writes in one transaction: the
+// fusion's incident updates, the alert events behind them, and sensor
+// status and health. Batching is what makes the rate: one transaction per
+// message costs a commit per message.
+type Batch struct {
+	Statuses  []*alerting.Status
+	Healths   []*alerting.Health
+	Incidents []alerting.Incident
+	Alerts    []IncidentAlert
+}
+
+// Len is the number of messages in the batch.
+func (b *Batch) Len() int {
+	return len(b.Statuses) + len(b.Healths) + len(b.Incidents) + len(b.Alerts)
+}
+
+// Reset empties the batch, keeping its storage.
+func (b *Batch) Reset() {
+	clear(b.Statuses)
+	clear(b.Healths)
+	clear(b.Incidents)
+	clear(b.Alerts)
+	b.Statuses, b.Healths = b.Statuses[:0], b.Healths[:0]
+	b.Incidents, b.Alerts = b.Incidents[:0], b.Alerts[:0]
+}
+
+// IngestResult counts what a batch wrote.
+type IngestResult struct {
+	Incidents int // upserted
+	Alerts    int // new alert events
+	Dups      int // alert events already stored (redeliveries), dropped
+	Statuses  int
+	Healths   int
+}
+
+// Ingest writes b in one transaction, in this order: statuses, healths,
+// incidents, alerts (so an alert may belong to an incident of the same
+// batch). The batch is checked first: an invalid message fails the whole
+// batch with an error naming it, and nothing is written; so does an alert
+// whose incident does not exist (ErrNotFound).
+func (s *Store) Ingest(ctx context.Context, b *Batch) (IngestResult, error) {
+	var res IngestResult
+	for i, st := range b.Statuses {
+		if err := checkOrigin("status", st.Site, st.Sensor); err != nil {
+			return res, fmt.Errorf("store: ingest: status %d: %w", i, err)
+		}
+	}
+	for i, h := range b.Healths {
+		if err := checkOrigin("health", h.Site, h.Sensor); err != nil {
+			return res, fmt.Errorf("store: ingest: health %d: %w", i, err)
+		}
+	}
+	for i := range b.Incidents {
+		if err := checkIncident(&b.Incidents[i]); err != nil {
+			return res, fmt.Errorf("store: ingest: incident %d: %w", i, err)
+		}
+	}
+	for i, a := range b.Alerts {
+		if err := checkAlert(a.IncidentID, a.Alert); err != nil {
+			return res, fmt.Errorf("store: ingest: alert %d: %w", i, err)
+		}
+	}
+	if b.Len() == 0 {
+		return res, nil
+	}
+	err := s.write(ctx, false, func(tx *sql.Tx) error {
+		res = IngestResult{}
+		for _, st := range b.Statuses {
+			if err := saveStatus(ctx, tx, st); err != nil {
+				return err
+			}
+			res.Statuses++
+		}
+		for _, h := range b.Healths {
+			if err := saveHealth(ctx, tx, h); err != nil {
+				return err
+			}
+			res.Healths++
+		}
+		st := s.stmts.in(ctx, tx)
+		for i := range b.Incidents {
+			if err := st.saveIncident(ctx, &b.Incidents[i]); err != nil {
+				return err
+			}
+			res.Incidents++
+		}
+		for _, a := range b.Alerts {
+			dup, err := st.addAlert(ctx, tx, a.IncidentID, a.Alert)
+			if err != nil {
+				return err
+			}
+			if dup {
+				res.Dups++
+			} else {
+				res.Alerts++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return IngestResult{}, fmt.Errorf("store: ingest: %w", err)
+	}
+	return res, nil
+}

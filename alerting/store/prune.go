@@ -1,0 +1,50 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// pruneBatch bounds the incidents one Prune transaction deletes, so that
+// the ingest never waits long for the write lock.
+const pruneBatch = 500
+
+// Prune deletes the incidents closed before now − Options.Retention, with
+// their alerts, in transactions of at most pruneBatch incidents, and
+// returns how many it deleted. When it deleted any, it appends an audit
+// entry (user "system"). Open incidents and the audit log are kept.
+func (s *Store) Prune(ctx context.Context, now time.Time) (int, error) {
+	cut := now.Add(-s.opt.Retention)
+	total := 0
+	for {
+		var n int64
+		err := s.write(ctx, false, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM incidents WHERE rowid IN
+				(SELECT rowid FROM incidents WHERE closed_at IS NOT NULL AND closed_at < ? LIMIT ?)`,
+				cut.UnixNano(), pruneBatch)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("store: prune: %w", err)
+		}
+		total += int(n)
+		if n < pruneBatch {
+			break
+		}
+	}
+	if total > 0 {
+		s.log.Info("pruned closed incidents", "deleted", total, "closed_before", cut)
+		if err := s.Audit(ctx, AuditEntry{Time: now, User: "system", Action: ActionPrune,
+			Detail: strconv.Itoa(total) + " incidents closed before " + cut.UTC().Format(time.RFC3339)}); err != nil {
+			return total, fmt.Errorf("store: prune: %w", err)
+		}
+	}
+	return total, nil
+}
