@@ -243,7 +243,9 @@ func TestSuppression(t *testing.T) {
 	ctx := context.Background()
 	type op func(t *testing.T, s *Store, c *clock) error
 	shelve := func(sn string, d time.Duration) op {
-		return func(t *testing.T, s *Store, c *clock) error { return s.Shelve(ctx, sn, "tech", c.Now().Add(d), "noisy") }
+		return func(t *testing.T, s *Store, c *clock) error {
+			return s.Shelve(ctx, sn, "tech", c.Now().Add(d), "noisy")
+		}
 	}
 	unshelve := func(sn string) op {
 		return func(t *testing.T, s *Store, c *clock) error { return s.Unshelve(ctx, sn, "tech", "fixed") }
@@ -270,7 +272,7 @@ func TestSuppression(t *testing.T) {
 			want: [4]string{"shelved", "shelved", "shelved", "unacknowledged"}},
 		{name: "shelving expires", ops: []op{shelve("a1", time.Hour), wait(time.Hour)},
 			want: [4]string{"unacknowledged", "unacknowledged", "unacknowledged", "unacknowledged"}},
-		{name: "shelve again moves the end", ops: []op{shelve("a1", time.Hour), shelve("a1", 2 * time.Hour), wait(90 * time.Minute)},
+		{name: "shelve again moves the end", ops: []op{shelve("a1", time.Hour), shelve("a1", 2*time.Hour), wait(90 * time.Minute)},
 			want: [4]string{"shelved", "unacknowledged", "shelved", "unacknowledged"}},
 		{name: "unshelve", ops: []op{shelve("a1", time.Hour), unshelve("a1")},
 			want: [4]string{"unacknowledged", "unacknowledged", "unacknowledged", "unacknowledged"}},
@@ -294,7 +296,7 @@ func TestSuppression(t *testing.T) {
 			wantErr: "store: out of service a1: sensor s1/a1 is not out of service: conflict", is: ErrConflict},
 		{name: "shelve into the past", ops: []op{shelve("a1", -time.Second)},
 			wantErr: "store: shelve a1: until 2026-03-01T21:59:59Z is not in the future: invalid argument", is: ErrInvalid},
-		{name: "shelve too long", ops: []op{shelve("a1", DefaultMaxShelve + time.Second)},
+		{name: "shelve too long", ops: []op{shelve("a1", DefaultMaxShelve+time.Second)},
 			wantErr: "store: shelve a1: until 2026-03-08T22:00:01Z is more than 168h0m0s ahead: invalid argument", is: ErrInvalid},
 		{name: "unknown sensor", ops: []op{shelve("zz", time.Hour)},
 			wantErr: "store: shelve zz: sensor zz: not found", is: ErrNotFound},
