@@ -350,34 +350,14 @@ func parse(name, dir string, data []byte, only []string) (*Config, error) {
 			return nil, fmt.Errorf("configs: unknown section %q (known: %s)", s, strings.Join(Sections, ", "))
 		}
 	}
-	if len(data) > maxFile {
-		return nil, Errors{{File: name, Msg: fmt.Sprintf("the file is larger than %d bytes: it cannot be a sensor config", maxFile)}}
-	}
 	c := Default()
 	c.file, c.dir = name, dir
 	d := newDecoder(name, only)
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	switch err := dec.Decode(&doc); {
-	case errors.Is(err, io.EOF):
-		// An empty file (or only comments): all defaults.
-	case err != nil:
-		return nil, Errors{syntaxError(name, data, err)}
-	default:
-		var extra yaml.Node
-		switch err := dec.Decode(&extra); {
-		case errors.Is(err, io.EOF):
-		case err != nil:
-			return nil, Errors{syntaxError(name, data, err)}
-		default:
-			d.errAt(&extra, "", "a second YAML document (after a --- line): a sensor config is one document; delete the --- line or split the file")
-		}
-		if len(doc.Content) == 1 {
-			d.structure(doc.Content[0], reflect.ValueOf(c).Elem(), "")
-		}
+	if e := decodeFile(d, data, c); e != nil {
+		return nil, Errors{e}
 	}
 	c.where = d.vals
-	k := &checker{d: d, c: c}
+	k := &checker{report: report{d: d}, c: c}
 	k.run()
 	errs := append(d.errs, k.errs...)
 	if len(errs) > 0 {
@@ -387,6 +367,37 @@ func parse(name, dir string, data []byte, only []string) (*Config, error) {
 	sortErrors(k.warns)
 	c.warnings = k.warns
 	return c, nil
+}
+
+// decodeFile parses data as one YAML document and decodes it into root, a
+// pointer to a schema's struct that holds its defaults. A file too large
+// or with a YAML syntax error comes back as that one error (nothing was
+// decoded); every other problem is recorded in d.
+func decodeFile(d *decoder, data []byte, root any) *Error {
+	if len(data) > maxFile {
+		return &Error{File: d.file, Msg: fmt.Sprintf("the file is larger than %d bytes: it cannot be %s", maxFile, d.what)}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	switch err := dec.Decode(&doc); {
+	case errors.Is(err, io.EOF):
+		// An empty file (or only comments): all defaults.
+		return nil
+	case err != nil:
+		return syntaxError(d.file, data, err)
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return syntaxError(d.file, data, err)
+	default:
+		d.errAt(&extra, "", "a second YAML document (after a --- line): %s is one document; delete the --- line or split the file", d.what)
+	}
+	if len(doc.Content) == 1 {
+		d.structure(doc.Content[0], reflect.ValueOf(root).Elem(), "")
+	}
+	return nil
 }
 
 func containsString(list []string, s string) bool {

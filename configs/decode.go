@@ -33,6 +33,10 @@ type decoder struct {
 	// only restricts decoding to some top-level sections (nil: all).
 	only  map[string]bool
 	nodes int
+	// what names the kind of file in messages ("a sensor config"), and
+	// hints answers the unknown keys a technician is likely to try in it.
+	what  string
+	hints map[string]string
 }
 
 // maxNodes bounds the nodes visited, aliases included, so that a file of
@@ -40,7 +44,8 @@ type decoder struct {
 const maxNodes = 100000
 
 func newDecoder(file string, only []string) *decoder {
-	d := &decoder{file: file, vals: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}, failed: map[string]bool{}}
+	d := &decoder{file: file, vals: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}, failed: map[string]bool{},
+		what: "a sensor config", hints: sensorHints}
 	if only != nil {
 		d.only = map[string]bool{}
 		for _, s := range only {
@@ -96,7 +101,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	d.nodes++
 	if d.nodes > maxNodes {
 		if d.nodes == maxNodes+1 {
-			d.fail(n, path, "the file has more than %d values (aliases included): it cannot be a sensor config", maxNodes)
+			d.fail(n, path, "the file has more than %d values (aliases included): it cannot be %s", maxNodes, d.what)
 		}
 		return
 	}
@@ -323,7 +328,7 @@ func (d *decoder) merge(n *yaml.Node, v reflect.Value, path string) {
 	d.nodes++ // merges nest too: count them against the bound
 	if d.nodes > maxNodes {
 		if d.nodes == maxNodes+1 {
-			d.fail(n, path, "the file has more than %d values (aliases included): it cannot be a sensor config", maxNodes)
+			d.fail(n, path, "the file has more than %d values (aliases included): it cannot be %s", maxNodes, d.what)
 		}
 		return
 	}
@@ -346,8 +351,9 @@ func orFile(path string) string {
 	return path
 }
 
-// hints answer the unknown keys a technician is likely to try.
-var hints = map[string]string{
+// sensorHints answer the unknown keys a technician is likely to try in a
+// sensor config.
+var sensorHints = map[string]string{
 	"mqtt.password": "a password is never written in the config: put it in a file only the cellsentry user can read and name that file with password_file",
 	"mqtt.port":     "the port is part of the broker URL (broker: tcp://host:1883)",
 	"radio.device":  "name the dongle with its source URI (source: rtlsdr://0 or rtlsdr://serial=00000001)",
@@ -358,7 +364,7 @@ var hints = map[string]string{
 // unknown reports a key that is not a field, with the nearest field name.
 func (d *decoder) unknown(k *yaml.Node, path, name string, fields []field) {
 	p := child(path, name)
-	if h, ok := hints[p]; ok {
+	if h, ok := d.hints[listIndex.ReplaceAllString(p, "[]")]; ok {
 		d.errAt(k, p, "unknown field %q in %s: %s", name, path, h)
 		return
 	}
@@ -376,6 +382,10 @@ func (d *decoder) unknown(k *yaml.Node, path, name string, fields []field) {
 	}
 	d.errAt(k, p, "unknown field %q %s (known: %s)", name, where, strings.Join(names, ", "))
 }
+
+// listIndex matches the indices of a field path, so that a hint given for
+// users[].password answers users[3].password.
+var listIndex = regexp.MustCompile(`\[\d+\]`)
 
 // suggest returns the candidate nearest to s by edit distance when it is
 // near enough to be a typo (at most 2 edits, or a third of the name), or

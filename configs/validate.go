@@ -27,8 +27,14 @@ import (
 // position of the value in the file (or of its nearest written parent when
 // the value is a default).
 type checker struct {
+	report
+	c *Config
+}
+
+// report collects the problems of one file, at the positions its decoder
+// recorded; the checks of every schema (sensor, console, site) use it.
+type report struct {
 	d     *decoder
-	c     *Config
 	errs  []*Error
 	warns []*Error
 }
@@ -47,7 +53,7 @@ const (
 	evidenceMeta = 4 << 10
 )
 
-func (k *checker) on(section string) bool { return k.d.only == nil || k.d.only[section] }
+func (k *report) on(section string) bool { return k.d.only == nil || k.d.only[section] }
 
 // parentPath drops the last element of a field path.
 func parentPath(p string) string {
@@ -63,7 +69,7 @@ func parentPath(p string) string {
 
 // node is the value node of path or, when the file leaves it out, the key
 // of its nearest ancestor in the file.
-func (k *checker) node(path string) *yaml.Node {
+func (k *report) node(path string) *yaml.Node {
 	if n, ok := k.d.vals[path]; ok {
 		return n
 	}
@@ -78,7 +84,7 @@ func (k *checker) node(path string) *yaml.Node {
 	return nil
 }
 
-func (k *checker) newError(path, format string, args ...any) *Error {
+func (k *report) newError(path, format string, args ...any) *Error {
 	e := &Error{File: k.d.file, Field: path, Msg: fmt.Sprintf(format, args...), Line: 1, Column: 1}
 	if n := k.node(path); n != nil {
 		e.Line, e.Column = n.Line, n.Column
@@ -88,7 +94,7 @@ func (k *checker) newError(path, format string, args ...any) *Error {
 
 // errf reports a problem with path unless its value already failed to
 // decode (the decoder said why).
-func (k *checker) errf(path, format string, args ...any) {
+func (k *report) errf(path, format string, args ...any) {
 	if k.d.failed[path] {
 		return
 	}
@@ -96,18 +102,18 @@ func (k *checker) errf(path, format string, args ...any) {
 }
 
 // errfAt reports a problem with field at the position of the field at.
-func (k *checker) errfAt(at, field, format string, args ...any) {
+func (k *report) errfAt(at, field, format string, args ...any) {
 	e := k.newError(at, format, args...)
 	e.Field = field
 	k.errs = append(k.errs, e)
 }
 
-func (k *checker) warnf(path, format string, args ...any) {
+func (k *report) warnf(path, format string, args ...any) {
 	k.warns = append(k.warns, k.newError(path, format, args...))
 }
 
 // bad reports whether any of paths failed to decode.
-func (k *checker) bad(paths ...string) bool {
+func (k *report) bad(paths ...string) bool {
 	for _, p := range paths {
 		if k.d.failed[p] {
 			return true
@@ -116,10 +122,10 @@ func (k *checker) bad(paths ...string) bool {
 	return false
 }
 
-func (k *checker) given(path string) bool { _, ok := k.d.vals[path]; return ok }
+func (k *report) given(path string) bool { _, ok := k.d.vals[path]; return ok }
 
 // inRange reports a value outside [lo, hi] (NaN included).
-func (k *checker) inRange(path string, v, lo, hi float64, show func(float64) string, why string) bool {
+func (k *report) inRange(path string, v, lo, hi float64, show func(float64) string, why string) bool {
 	if v >= lo && v <= hi {
 		return true
 	}
@@ -244,7 +250,7 @@ func (k *checker) calibration() {
 }
 
 // errAtKey reports a problem with a map key, at the key.
-func (k *checker) errAtKey(path, format string, args ...any) {
+func (k *report) errAtKey(path, format string, args ...any) {
 	e := k.newError(path, format, args...)
 	if n, ok := k.d.keys[path]; ok {
 		e.Line, e.Column = n.Line, n.Column
@@ -751,43 +757,14 @@ func (k *checker) mqtt() {
 	if err != nil {
 		k.errf("mqtt.broker", "mqtt.broker: %v", err)
 	}
-	switch {
-	case m.Prefix == "":
-		k.errf("mqtt.prefix", "mqtt.prefix is empty: use %s (the default) or your own", alerting.DefaultPrefix)
-	case strings.ContainsAny(m.Prefix, "+#\x00"):
-		k.errf("mqtt.prefix", "mqtt.prefix %q: MQTT wildcards (+ #) are not allowed in a topic", m.Prefix)
-	case strings.HasPrefix(m.Prefix, "/") || strings.HasSuffix(m.Prefix, "/") || strings.Contains(m.Prefix, "//"):
-		k.errf("mqtt.prefix", "mqtt.prefix %q: no leading, trailing or doubled / (e.g. cellsentry/v1)", m.Prefix)
-	case strings.HasPrefix(m.Prefix, "$"):
-		k.errf("mqtt.prefix", "mqtt.prefix %q: topics starting with $ belong to the broker", m.Prefix)
-	case len(m.Prefix) > 200:
-		k.errf("mqtt.prefix", "mqtt.prefix: %d bytes long, at most 200", len(m.Prefix))
-	}
+	k.prefix("mqtt.prefix", m.Prefix)
 	if m.ClientID == "" && !k.given("mqtt.client_id") {
 		m.ClientID = "cellsentry-" + k.c.Sensor.Site + "-" + k.c.Sensor.ID
 	}
-	if m.ClientID == "" || len(m.ClientID) > 128 || strings.ContainsFunc(m.ClientID, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		k.errf("mqtt.client_id", "mqtt.client_id %q: want 1 to 128 characters without spaces (default cellsentry-<site>-<id>)", m.ClientID)
-	}
-	if m.PasswordFile != "" && m.Username == "" {
-		k.errf("mqtt.password_file", "mqtt.password_file is given without mqtt.username: the broker needs both")
-	}
-	if (m.CertFile == "") != (m.KeyFile == "") {
-		given, missing := "cert_file", "key_file"
-		if m.CertFile == "" {
-			given, missing = missing, given
-		}
-		k.errf("mqtt."+given, "mqtt.%s is given without mqtt.%s: a client certificate needs its key (and the key its certificate)", given, missing)
-	}
-	if u != nil && !IsTLS(u) {
-		for _, f := range []struct{ name, v string }{{"ca_file", m.CAFile}, {"cert_file", m.CertFile}, {"key_file", m.KeyFile}} {
-			if f.v != "" {
-				k.errf("mqtt."+f.name, "mqtt.%s is given but mqtt.broker %s is not TLS: use ssl:// (port 8883) or remove %s", f.name, m.Broker, f.name)
-			}
-		}
-		if m.PasswordFile != "" && !isLoopback(u.Hostname()) {
-			k.warnf("mqtt.broker", "mqtt.broker %s: the password goes in clear over the network: use ssl://", m.Broker)
-		}
+	k.clientID("mqtt.client_id", m.ClientID, "cellsentry-<site>-<id>")
+	k.credentials(u, brokerAuth{m.Broker, m.Username, m.PasswordFile, m.CAFile, m.CertFile, m.KeyFile})
+	if u != nil && !IsTLS(u) && m.PasswordFile != "" && !isLoopback(u.Hostname()) {
+		k.warnf("mqtt.broker", "mqtt.broker %s: the password goes in clear over the network: use ssl://", m.Broker)
 	}
 	k.inRange("mqtt.keepalive", float64(m.KeepAlive), float64(5*time.Second), float64(20*time.Minute), showDur, "")
 	k.inRange("mqtt.health_interval", float64(m.HealthInterval), float64(5*time.Second), float64(time.Hour), showDur, "")
@@ -798,6 +775,58 @@ func (k *checker) mqtt() {
 		k.errf("mqtt.queue.max_size", "mqtt.queue.max_size %s: below one alert (%s), the queue could hold nothing: must be from %s to 1TiB (default 64MiB)", m.Queue.MaxSize, Size(AlertMaxBytes), Size(AlertMaxBytes))
 	} else {
 		k.inRange("mqtt.queue.max_size", float64(m.Queue.MaxSize), AlertMaxBytes, float64(1<<40), showSize, " (default 64MiB)")
+	}
+}
+
+// prefix checks an MQTT topic prefix.
+func (k *report) prefix(path, v string) {
+	switch {
+	case v == "":
+		k.errf(path, "%s is empty: use %s (the default) or your own", path, alerting.DefaultPrefix)
+	case strings.ContainsAny(v, "+#\x00"):
+		k.errf(path, "%s %q: MQTT wildcards (+ #) are not allowed in a topic", path, v)
+	case strings.HasPrefix(v, "/") || strings.HasSuffix(v, "/") || strings.Contains(v, "//"):
+		k.errf(path, "%s %q: no leading, trailing or doubled / (e.g. cellsentry/v1)", path, v)
+	case strings.HasPrefix(v, "$"):
+		k.errf(path, "%s %q: topics starting with $ belong to the broker", path, v)
+	case len(v) > 200:
+		k.errf(path, "%s: %d bytes long, at most 200", path, len(v))
+	}
+}
+
+// clientID checks an MQTT client identifier.
+func (k *report) clientID(path, v, deflt string) {
+	if v == "" || len(v) > 128 || strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		k.errf(path, "%s %q: want 1 to 128 characters without spaces (default %s)", path, v, deflt)
+	}
+}
+
+// brokerAuth is how a client authenticates to its broker: the fields of an
+// mqtt section, whose paths are mqtt.<name>.
+type brokerAuth struct {
+	broker, username, passwordFile, caFile, certFile, keyFile string
+}
+
+// credentials checks that an mqtt section's credentials go together: a
+// password with its user, a certificate with its key, TLS files only with
+// a TLS broker (u is the parsed broker, nil when it did not parse).
+func (k *report) credentials(u *url.URL, a brokerAuth) {
+	if a.passwordFile != "" && a.username == "" {
+		k.errf("mqtt.password_file", "mqtt.password_file is given without mqtt.username: the broker needs both")
+	}
+	if (a.certFile == "") != (a.keyFile == "") {
+		given, missing := "cert_file", "key_file"
+		if a.certFile == "" {
+			given, missing = missing, given
+		}
+		k.errf("mqtt."+given, "mqtt.%s is given without mqtt.%s: a client certificate needs its key (and the key its certificate)", given, missing)
+	}
+	if u != nil && !IsTLS(u) {
+		for _, f := range []struct{ name, v string }{{"ca_file", a.caFile}, {"cert_file", a.certFile}, {"key_file", a.keyFile}} {
+			if f.v != "" {
+				k.errf("mqtt."+f.name, "mqtt.%s is given but mqtt.broker %s is not TLS: use ssl:// (port 8883) or remove %s", f.name, a.broker, f.name)
+			}
+		}
 	}
 }
 
@@ -830,8 +859,15 @@ func (k *checker) hardware() {
 	}
 }
 
-func (k *checker) logging() {
-	l := &k.c.Logging
+func (k *checker) logging() { k.checkLogging(&k.c.Logging) }
+
+func (k *checker) metrics() {
+	k.checkMetrics(k.c.Metrics.Listen, "127.0.0.1:9475", "this Pi")
+}
+
+// checkLogging checks the logging section and writes level and format in
+// lower case.
+func (k *report) checkLogging(l *Logging) {
 	switch strings.ToLower(l.Level) {
 	case "debug", "info", "warn", "error":
 		l.Level = strings.ToLower(l.Level)
@@ -846,22 +882,24 @@ func (k *checker) logging() {
 	}
 }
 
-func (k *checker) metrics() {
-	l := k.c.Metrics.Listen
+// checkMetrics checks the Prometheus endpoint's address ("" turns it
+// off): host:port with a valid port, and a warning when it is reachable
+// from beyond host.
+func (k *report) checkMetrics(l, example, host string) {
 	if l == "" {
 		return
 	}
-	host, port, err := net.SplitHostPort(l)
+	h, port, err := net.SplitHostPort(l)
 	if err != nil {
-		k.errf("metrics.listen", "metrics.listen %q: want host:port (127.0.0.1:9475), or \"\" to turn metrics off", l)
+		k.errf("metrics.listen", "metrics.listen %q: want host:port (%s), or \"\" to turn metrics off", l, example)
 		return
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
 		k.errf("metrics.listen", "metrics.listen %q: port %q is not 1–65535", l, port)
 		return
 	}
-	if !isLoopback(host) {
-		k.warnf("metrics.listen", "metrics.listen %q: the metrics are reachable from the network, not only from this Pi", l)
+	if !isLoopback(h) {
+		k.warnf("metrics.listen", "metrics.listen %q: the metrics are reachable from the network, not only from %s", l, host)
 	}
 }
 
