@@ -73,5 +73,7 @@
 // Prune deletes incidents (with their alerts) closed longer ago than
 // Options.Retention. Open incidents are kept whatever their age: a
 // cleared-unacknowledged incident waits for an operator. The audit log is
-// never pruned (a trigger refuses UPDATE and DELETE on it).
+// never pruned: triggers refuse UPDATE, DELETE and INSERT OR REPLACE on it
+// (a guard against mistakes in code, not against someone who holds the
+// file).
 package store
