@@ -100,65 +100,226 @@ var contractExtra = map[string]bool{"kind": true, "center_hz": true, "score": tr
 
 var contractClasses = map[string]bool{"gsm": true, "lte": true, "umts": true, "unknown": true, "interference": true, "overload": true}
 
-// burstLine is one parsed line of replay output.
+// burstLine is one parsed burst line of replay output.
 type burstLine struct {
 	raw                                   string
+	line                                  int // 1-based line number in stdout
 	offset, duration, freq, bw, dbfs, snr float64
 	dbm                                   *float64 // nil: null (no calibration)
 	class, kind                           string
 }
 
-// parseReplay checks that out holds only contract lines and returns them.
+// The alert lines' contract: these first keys in this order, then any of
+// alertExtra.
+var alertKeys = []string{"type", "id", "state", "class", "freq_hz", "first_s", "last_s", "bursts", "power_dbm"}
+
+var alertExtra = map[string]bool{"rev": true, "mode": true, "kind": true, "confidence": true, "freqs_hz": true, "bandwidth_hz": true,
+	"recent_dbm": true, "power_dbfs": true, "snr_db": true, "clipped": true, "time_s": true, "time": true}
+
+// alertLine is one parsed alert line of replay output.
+type alertLine struct {
+	raw                               string
+	line                              int
+	id, state, class, kind, mode      string
+	freq, first, last, at, confidence float64 // at: time_s
+	bursts, rev                       int
+	dbm                               *float64
+	freqs                             []float64
+}
+
+// parseAlertLine parses one alert line and checks it against the contract.
+func parseAlertLine(raw string) (alertLine, error) {
+	a := alertLine{raw: raw}
+	keys, vals, err := decodeLine(raw)
+	if err != nil {
+		return a, err
+	}
+	if len(keys) < len(alertKeys) || strings.Join(keys[:len(alertKeys)], ",") != strings.Join(alertKeys, ",") {
+		return a, fmt.Errorf("keys %v, want %v first", keys, alertKeys)
+	}
+	for _, k := range keys[len(alertKeys):] {
+		if !alertExtra[k] {
+			return a, fmt.Errorf("key %q is not in the alert contract", k)
+		}
+	}
+	num := func(k string) (float64, error) {
+		n, ok := vals[k].(json.Number)
+		if !ok {
+			return 0, fmt.Errorf("%s = %v (%T), want a number", k, vals[k], vals[k])
+		}
+		return n.Float64()
+	}
+	str := func(k string) string { s, _ := vals[k].(string); return s }
+	a.id, a.state, a.class, a.kind, a.mode = str("id"), str("state"), str("class"), str("kind"), str("mode")
+	switch {
+	case a.id == "":
+		return a, fmt.Errorf("id %v: want a non-empty string", vals["id"])
+	case a.state != "raised" && a.state != "updated" && a.state != "cleared":
+		return a, fmt.Errorf("state %v: want raised, updated or cleared", vals["state"])
+	case !contractClasses[a.class] || a.class == "interference":
+		return a, fmt.Errorf("class %v: want gsm, lte, umts, unknown or overload", vals["class"])
+	}
+	for _, f := range []struct {
+		key string
+		dst *float64
+	}{{"freq_hz", &a.freq}, {"first_s", &a.first}, {"last_s", &a.last}} {
+		if *f.dst, err = num(f.key); err != nil {
+			return a, err
+		}
+	}
+	n, err := num("bursts")
+	if err != nil || n < 1 || n != math.Trunc(n) {
+		return a, fmt.Errorf("bursts %v: want a positive integer", vals["bursts"])
+	}
+	a.bursts = int(n)
+	if vals["power_dbm"] != nil {
+		v, err := num("power_dbm")
+		if err != nil {
+			return a, err
+		}
+		a.dbm = &v
+	}
+	if a.first < 0 || a.last < a.first {
+		return a, fmt.Errorf("first_s %g, last_s %g: want 0 ≤ first ≤ last", a.first, a.last)
+	}
+	if _, ok := vals["rev"]; ok {
+		r, err := num("rev")
+		if err != nil || r < 0 || r != math.Trunc(r) {
+			return a, fmt.Errorf("rev %v: want an integer ≥ 0", vals["rev"])
+		}
+		a.rev = int(r)
+	}
+	if _, ok := vals["mode"]; ok && a.mode != "actual" && a.mode != "test" && a.mode != "exercise" {
+		return a, fmt.Errorf("mode %v: want actual, test or exercise", vals["mode"])
+	}
+	if _, ok := vals["confidence"]; ok {
+		if a.confidence, err = num("confidence"); err != nil || a.confidence < 0 || a.confidence > 1 {
+			return a, fmt.Errorf("confidence %v: want a number in [0, 1]", vals["confidence"])
+		}
+	}
+	if v, ok := vals["freqs_hz"]; ok {
+		fs, ok := v.([]any)
+		if !ok {
+			return a, fmt.Errorf("freqs_hz %v: want an array", v)
+		}
+		for _, f := range fs {
+			n, ok := f.(json.Number)
+			x, err := n.Float64()
+			if !ok || err != nil {
+				return a, fmt.Errorf("freqs_hz %v: want numbers", v)
+			}
+			a.freqs = append(a.freqs, x)
+		}
+	}
+	for _, k := range []string{"bandwidth_hz", "time_s"} {
+		if _, ok := vals[k]; ok {
+			if _, err := num(k); err != nil {
+				return a, err
+			}
+		}
+	}
+	if _, ok := vals["time_s"]; ok {
+		a.at, _ = num("time_s")
+	}
+	for _, k := range []string{"recent_dbm", "power_dbfs", "snr_db"} {
+		if v, ok := vals[k]; ok && v != nil {
+			if _, err := num(k); err != nil {
+				return a, err
+			}
+		}
+	}
+	if v, ok := vals["clipped"]; ok && v != true {
+		return a, fmt.Errorf("clipped %v: want true when present", v)
+	}
+	if v, ok := vals["time"]; ok {
+		s, _ := v.(string)
+		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+			return a, fmt.Errorf("time %v: %w", v, err)
+		}
+	}
+	return a, nil
+}
+
+// parseReplay checks that out holds only contract lines and returns the
+// burst lines (alert lines are checked and skipped).
 func parseReplay(t *testing.T, out string) []burstLine {
 	t.Helper()
+	bursts, _ := parseReplayAll(t, out)
+	return bursts
+}
+
+// parseReplayAll checks that out holds only contract lines and returns the
+// burst lines and the alert lines; each knows its line number.
+func parseReplayAll(t *testing.T, out string) ([]burstLine, []alertLine) {
+	t.Helper()
 	if out == "" {
-		return nil
+		return nil, nil
 	}
 	if !strings.HasSuffix(out, "\n") {
 		t.Fatalf("stdout does not end with a newline: %q", out[max(0, len(out)-80):])
 	}
-	var lines []burstLine
+	var bursts []burstLine
+	var alerts []alertLine
 	for i, raw := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if strings.HasPrefix(raw, `{"type":"alert"`) {
+			a, err := parseAlertLine(raw)
+			if err != nil {
+				t.Fatalf("stdout line %d: %v\n%s", i+1, err, raw)
+			}
+			a.line = i + 1
+			alerts = append(alerts, a)
+			continue
+		}
 		l, err := parseBurstLine(raw)
 		if err != nil {
 			t.Fatalf("stdout line %d: %v\n%s", i+1, err, raw)
 		}
-		lines = append(lines, l)
+		l.line = i + 1
+		bursts = append(bursts, l)
 	}
-	return lines
+	return bursts, alerts
 }
 
-// parseBurstLine parses one line and checks it against the contract.
-func parseBurstLine(raw string) (burstLine, error) {
-	l := burstLine{raw: raw}
+// decodeLine decodes one JSON object line, keeping its keys in order and
+// numbers as json.Number.
+func decodeLine(raw string) (keys []string, vals map[string]any, err error) {
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.UseNumber()
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return l, fmt.Errorf("not a JSON object")
+		return nil, nil, fmt.Errorf("not a JSON object")
 	}
-	var keys []string
-	vals := map[string]any{}
+	vals = map[string]any{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return l, err
+			return nil, nil, err
 		}
 		k := tok.(string)
 		var v any
 		if err := dec.Decode(&v); err != nil {
-			return l, fmt.Errorf("value of %q: %w", k, err)
+			return nil, nil, fmt.Errorf("value of %q: %w", k, err)
 		}
 		if _, dup := vals[k]; dup {
-			return l, fmt.Errorf("key %q twice", k)
+			return nil, nil, fmt.Errorf("key %q twice", k)
 		}
 		keys = append(keys, k)
 		vals[k] = v
 	}
 	if _, err := dec.Token(); err != nil {
-		return l, err
+		return nil, nil, err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return l, fmt.Errorf("more than one JSON value on the line")
+		return nil, nil, fmt.Errorf("more than one JSON value on the line")
+	}
+	return keys, vals, nil
+}
+
+// parseBurstLine parses one burst line and checks it against the contract.
+func parseBurstLine(raw string) (burstLine, error) {
+	l := burstLine{raw: raw}
+	keys, vals, err := decodeLine(raw)
+	if err != nil {
+		return l, err
 	}
 	if len(keys) < len(contractKeys) || strings.Join(keys[:len(contractKeys)], ",") != strings.Join(contractKeys, ",") {
 		return l, fmt.Errorf("keys %v, want %v first", keys, contractKeys)
@@ -175,7 +336,6 @@ func parseBurstLine(raw string) (burstLine, error) {
 		}
 		return n.Float64()
 	}
-	var err error
 	for _, f := range []struct {
 		key string
 		dst *float64
@@ -278,7 +438,7 @@ func TestReplay(t *testing.T) {
 	if err != nil {
 		t.Fatalf("replay: %v\n%s", err, stderr)
 	}
-	lines := parseReplay(t, out)
+	lines, alerts := parseReplayAll(t, out)
 
 	t.Run("contract", func(t *testing.T) {
 		if len(lines) == 0 {
@@ -392,10 +552,82 @@ func TestReplay(t *testing.T) {
 		}
 	})
 
+	t.Run("alerts", func(t *testing.T) {
+		// The call (ARFCN 62, from 1.5 s) is one alert: raised within a
+		// second of its first burst, cleared at the end of the recording
+		// (3 s), and each alert line comes after the burst line that
+		// caused it.
+		callStart := math.Inf(1)
+		for _, em := range rs.truth {
+			if em.Class == sim.ClassGSM {
+				callStart = math.Min(callStart, em.Start)
+			}
+		}
+		if len(alerts) != 2 {
+			t.Fatalf("%d alert lines, want raised and cleared:\n%v", len(alerts), alerts)
+		}
+		r, c := alerts[0], alerts[1]
+		if r.state != "raised" || r.rev != 0 || c.state != "cleared" || c.rev != 1 || r.id != c.id {
+			t.Errorf("events %s rev %d (%s), %s rev %d (%s); want raised rev 0, cleared rev 1, one id", r.state, r.rev, r.id, c.state, c.rev, c.id)
+		}
+		if r.class != "gsm" || r.freq != 902.4e6 || r.mode != "actual" || !strings.HasPrefix(r.id, "replay.replay-gsm-20260301T2210") {
+			t.Errorf("raised %s on %g Hz in mode %s, id %s; want gsm on 902.4 MHz, actual, an id from the sensor, class and time", r.class, r.freq, r.mode, r.id)
+		}
+		if d := r.at - callStart; d < 0 || d > 1 || math.Abs(r.first-callStart) > 0.01 {
+			t.Errorf("raised at %.3f s with first_s %.6f; the call starts at %.6f s: want raised within 1 s, first_s at its start", r.at, r.first, callStart)
+		}
+		if c.at != 3 || c.last > 3 || c.bursts < r.bursts || c.first != r.first {
+			t.Errorf("cleared at %g s: first %g last %g, %d bursts (raised with %d); want at the end (3 s), the same first, more bursts", c.at, c.first, c.last, c.bursts, r.bursts)
+		}
+		var near, cause int
+		for _, l := range lines {
+			if l.class == "gsm" && math.Abs(l.freq-902.4e6) < 100e3 {
+				near++
+			}
+			if math.Abs(l.offset+l.duration-r.last) < 2e-6 {
+				cause = l.line
+			}
+		}
+		if c.bursts > near+countByClass(lines)["lte"] || c.bursts < near*8/10 {
+			t.Errorf("the alert counts %d bursts, the output has %d gsm lines on its channel", c.bursts, near)
+		}
+		if cause == 0 || cause > r.line {
+			t.Errorf("raised on line %d; the burst that raised it (ending at %.6f s) on line %d", r.line, r.last, cause)
+		}
+		if !strings.Contains(stderr, "\nalerts: gsm 1 lte 0 umts 0 unknown 0 overload 0 (mode actual;") {
+			t.Errorf("no alerts line (gsm 1) in --stats output:\n%s", stderr)
+		}
+	})
+
+	t.Run("mode and no-alerts", func(t *testing.T) {
+		outTest, stderrTest, err := runReplayCmd(t, "--mode", "test", rs.meta)
+		if err != nil {
+			t.Fatalf("replay --mode test: %v\n%s", err, stderrTest)
+		}
+		_, at := parseReplayAll(t, outTest)
+		if len(at) != len(alerts) {
+			t.Fatalf("%d alert lines in test mode, %d in actual", len(at), len(alerts))
+		}
+		for _, a := range at {
+			if a.mode != "test" {
+				t.Errorf("mode %q in test mode: %s", a.mode, a.raw)
+			}
+		}
+		outNo, stderrNo, err := runReplayCmd(t, "--no-alerts", rs.meta)
+		if err != nil {
+			t.Fatalf("replay --no-alerts: %v\n%s", err, stderrNo)
+		}
+		bn, an := parseReplayAll(t, outNo)
+		if len(an) != 0 || len(bn) != len(lines) {
+			t.Errorf("--no-alerts: %d alert lines and %d burst lines, want 0 and the %d of the default", len(an), len(bn), len(lines))
+		}
+	})
+
 	t.Run("raw cu8", func(t *testing.T) {
 		// The SigMF data file is raw cu8: replayed with --rate and --freq
-		// it gives the same bursts; only the time (no start time in a raw
-		// file) differs.
+		// it gives the same bursts and alerts; only the time (no start
+		// time in a raw file: the Unix epoch) differs, and with it the
+		// alert ids.
 		raw := filepath.Join(dir, "call.cu8")
 		if err := os.Link(rs.data, raw); err != nil {
 			t.Fatal(err)
@@ -404,16 +636,21 @@ func TestReplay(t *testing.T) {
 		if err != nil {
 			t.Fatalf("replay raw: %v\n%s", err, stderr3)
 		}
-		lines3 := parseReplay(t, out3)
-		if len(lines3) != len(lines) {
-			t.Fatalf("%d lines from the raw file, %d from the SigMF recording", len(lines3), len(lines))
+		want := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		got := strings.Split(strings.TrimSuffix(out3, "\n"), "\n")
+		parseReplayAll(t, out3)
+		if len(got) != len(want) {
+			t.Fatalf("%d lines from the raw file, %d from the SigMF recording", len(got), len(want))
 		}
-		noTime := regexp.MustCompile(`,"time":"[^"]*"`)
-		for i := range lines {
-			a, b := noTime.ReplaceAllString(lines3[i].raw, ""), noTime.ReplaceAllString(lines[i].raw, "")
+		noTime := regexp.MustCompile(`,"time":"[^"]*"|"id":"[^"]*",`)
+		for i := range want {
+			a, b := noTime.ReplaceAllString(got[i], ""), noTime.ReplaceAllString(want[i], "")
 			if a != b {
 				t.Fatalf("line %d differs:\nraw   %s\nsigmf %s", i+1, a, b)
 			}
+		}
+		if _, a3 := parseReplayAll(t, out3); len(a3) == 0 || !strings.HasPrefix(a3[0].id, "replay.replay-gsm-19700101T0000") {
+			t.Errorf("alert ids from a raw file %v: want them from the Unix epoch", a3)
 		}
 	})
 }
@@ -453,6 +690,7 @@ func TestReplayErrors(t *testing.T) {
 		{"missing raw file", []string{"--rate", "2.4M", missingRaw}, []string{missingRaw, "no such file"}, false},
 		{"bad rate", []string{"--rate", "fast", missingRaw}, []string{"--rate"}, true},
 		{"no recording", nil, []string{"exactly one recording"}, true},
+		{"bad mode", []string{"--mode", "live", rec}, []string{`--mode "live"`, "actual, test or exercise"}, true},
 		{"missing config", []string{"--config", filepath.Join(dir, "nope.yaml"), rec}, []string{"nope.yaml", "no such file"}, false},
 		{"unknown key", []string{"--config", config("unknown.yaml", "site:\n  name: x\n\ndetection:\n  false_per_hour: 2\n  threshhold_db: 3\n"), rec},
 			[]string{"unknown.yaml", "line 6", "threshhold_db"}, false},
@@ -533,9 +771,11 @@ func FuzzLoadDetectionConfig(f *testing.F) {
 	})
 }
 
-// TestReplayGolden pins the first lines of the replay of a fixed 2 s render
-// of gsm-call byte for byte, so that the contract and the detector's output
-// do not drift silently. After an intended change, regenerate with
+// TestReplayGolden pins the first 20 lines and every alert line of the
+// replay of a fixed 2 s render of gsm-call (the call starts at 1.5 s: it is
+// raised, then cleared at the end) byte for byte, so that the contract,
+// the detector's output and the tracker's do not drift silently. After an
+// intended change, regenerate with
 //
 //	go test ./cmd/cellsentry -run TestReplayGolden -update
 //
@@ -551,13 +791,19 @@ func TestReplayGolden(t *testing.T) {
 	if err != nil {
 		t.Fatalf("replay: %v\n%s", err, stderr)
 	}
-	lines := parseReplay(t, out)
-	if len(lines) < 20 {
-		t.Fatalf("only %d lines", len(lines))
+	parseReplayAll(t, out)
+	all := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(all) < 20 {
+		t.Fatalf("only %d lines", len(all))
 	}
 	var first bytes.Buffer
-	for _, l := range lines[:20] {
-		first.WriteString(l.raw + "\n")
+	for i, l := range all {
+		if i < 20 || strings.HasPrefix(l, `{"type":"alert"`) {
+			first.WriteString(l + "\n")
+		}
+	}
+	if n := strings.Count(first.String(), `{"type":"alert"`); n != 2 {
+		t.Fatalf("%d alert lines, want the call raised and cleared:\n%s", n, first.String())
 	}
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
@@ -639,16 +885,30 @@ func TestReplayMemory(t *testing.T) {
 			t.Errorf("%d %s bursts on a saturated constant: never a phone", out.byClass[c], c)
 		}
 	}
+	// A receiver saturated for 5.5 minutes is one overload alert (raised,
+	// updated every 10 s, cleared at the end), never a phone alert.
+	ids := map[string]bool{}
+	for _, a := range out.alerts {
+		ids[a.id] = true
+		if a.class != "overload" {
+			t.Errorf("%s alert on a saturated constant: %s", a.class, a.raw)
+		}
+	}
+	if len(ids) != 1 || len(out.alerts) < 30 {
+		t.Errorf("%d alert ids in %d alert lines, want one overload alert updated every 10 s", len(ids), len(out.alerts))
+	}
 	if out.bad != "" {
 		t.Errorf("output line breaks the contract: %s", out.bad)
 	}
 }
 
-// lineCounter checks and counts replay output lines without keeping them.
+// lineCounter checks and counts replay output lines without keeping them
+// (but for the alert lines, which are few).
 type lineCounter struct {
 	partial []byte
 	lines   int
-	byClass map[string]int
+	byClass map[string]int // burst lines
+	alerts  []alertLine
 	bad     string
 }
 
@@ -662,13 +922,22 @@ func (c *lineCounter) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		l, err := parseBurstLine(string(c.partial[:i]))
-		if err != nil && c.bad == "" {
-			c.bad = fmt.Sprintf("%v: %s", err, c.partial[:i])
-		}
-		c.lines++
-		c.byClass[l.class]++
+		raw := string(c.partial[:i])
 		c.partial = c.partial[i+1:]
+		c.lines++
+		if strings.HasPrefix(raw, `{"type":"alert"`) {
+			a, err := parseAlertLine(raw)
+			if err != nil && c.bad == "" {
+				c.bad = fmt.Sprintf("%v: %s", err, raw)
+			}
+			c.alerts = append(c.alerts, a)
+			continue
+		}
+		l, err := parseBurstLine(raw)
+		if err != nil && c.bad == "" {
+			c.bad = fmt.Sprintf("%v: %s", err, raw)
+		}
+		c.byClass[l.class]++
 	}
 	return len(p), nil
 }
