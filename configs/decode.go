@@ -364,17 +364,17 @@ var sensorHints = map[string]string{
 // unknown reports a key that is not a field, with the nearest field name.
 func (d *decoder) unknown(k *yaml.Node, path, name string, fields []field) {
 	p := child(path, name)
+	where := "in " + path
+	if path == "" {
+		where = "at the top level"
+	}
 	if h, ok := d.hints[listIndex.ReplaceAllString(p, "[]")]; ok {
-		d.errAt(k, p, "unknown field %q in %s: %s", name, path, h)
+		d.errAt(k, p, "unknown field %q %s: %s", name, where, h)
 		return
 	}
 	var names []string
 	for _, f := range fields {
 		names = append(names, f.name)
-	}
-	where := "in " + path
-	if path == "" {
-		where = "at the top level"
 	}
 	if s := suggest(name, names); s != "" {
 		d.errAt(k, p, "unknown field %q %s (did you mean %q?)", name, where, s)

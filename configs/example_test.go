@@ -60,3 +60,54 @@ func ExampleParseFrequency() {
 	// 200000 200kHz <nil>
 	// 8.8e+08 880MHz <nil>
 }
+
+// A site plan says where each sensor hangs and what it hears; the console
+// shows what it cannot hear, computed from the band table.
+func ExampleParseSite() {
+	s, err := configs.ParseSite("site.yaml", []byte(`name: example-site
+wings:
+  - {name: A, polygon: [[0, 0], [30, 0], [30, 14], [0, 14]]}
+sensors:
+  - {id: a-1, wing: A, position: {x: 7.5, y: 7}, bands: [b8, b3]}
+`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	p := s.Plan().Sensors[0]
+	fmt.Println(p.ID, "hears:")
+	for _, b := range p.Bands {
+		fmt.Println("  ", b)
+	}
+	fmt.Println("and cannot hear:")
+	for _, g := range p.NotHeard {
+		fmt.Println("  ", g.Band+":", g.Why)
+	}
+	// Output:
+	// a-1 hears:
+	//    GSM900 / B8 900 MHz uplink 880–915 MHz: GSM, UMTS and LTE (band 8)
+	//    DCS1800 / B3 1800 MHz uplink 1710–1766 MHz: GSM and LTE (band 3)
+	// and cannot hear:
+	//    B28 700 MHz (703–748 MHz): not in this sensor's scan
+	//    B20 800 MHz (832–862 MHz): not in this sensor's scan
+	//    DCS1800 / B3 1800 MHz, 1766–1785 MHz: beyond the dongle's 1766 MHz
+	//    B1 2100 MHz (1920–1980 MHz): beyond the dongle's 1766 MHz
+	//    B7 2600 MHz (2500–2570 MHz): beyond the dongle's 1766 MHz
+	//    n78 3500 MHz (3300–3800 MHz): beyond the dongle's 1766 MHz
+}
+
+// ParseConsole never echoes what stands where a password hash belongs.
+func ExampleParseConsole() {
+	_, err := configs.ParseConsole("console.yaml", []byte(`console: {sites: [site.yaml]}
+mqtt: {broker: "ssl://broker.site:8883", username: console, password_file: mqtt-password}
+users:
+  - {name: chief, role: admin, password_hash: "s3cret!"}
+  - {name: night, role: gaurd, password: "s3cret!"}
+`))
+	fmt.Println(err)
+	// Output:
+	// console.yaml:4:47: users[0].password_hash: not a bcrypt hash; if it is a plain password, delete it now (never write one here) and make one with: cellsentry-console hash-password
+	// console.yaml:5:5: users[1].password_hash is required: the bcrypt hash of the user's password (make one with: cellsentry-console hash-password)
+	// console.yaml:5:25: users[1].role "gaurd": must be guard (sees, acknowledges, resolves), technician (also sensor views, shelving) or admin (also users) (did you mean "guard"?)
+	// console.yaml:5:32: unknown field "password" in users[1]: a password is never written in the config: write its bcrypt hash as password_hash (make one with: cellsentry-console hash-password)
+}

@@ -468,3 +468,73 @@ func (p *Pin) UnmarshalYAML(n *yaml.Node) error {
 	*p = v
 	return nil
 }
+
+// Period is a long duration: a number of days (400d), a Go duration
+// (9600h, 36h30m) or both (1d12h). Retention and similar spans are
+// thought of in days; hours are accepted because Go durations have no day.
+type Period time.Duration
+
+const day = 24 * time.Hour
+
+// ParsePeriod reads a period; see Period.
+func ParsePeriod(s string) (Period, error) {
+	t := strings.TrimSpace(s)
+	bad := fmt.Errorf("%q is not a period (examples: 400d, 14d, 36h, 1d12h)", s)
+	if t == "0" {
+		return 0, nil
+	}
+	if _, err := strconv.ParseFloat(t, 64); err == nil {
+		return 0, fmt.Errorf("%q has no unit: write e.g. %sd (days) or %sh (hours)", s, t, t)
+	}
+	var total time.Duration
+	if i := strings.IndexByte(t, 'd'); i >= 0 {
+		n, err := strconv.ParseUint(t[:i], 10, 32)
+		if err != nil || n > 100000 {
+			return 0, bad
+		}
+		total = time.Duration(n) * day
+		t = t[i+1:]
+		if t == "" {
+			return Period(total), nil
+		}
+	}
+	d, err := time.ParseDuration(t)
+	if err != nil || d < 0 || d > math.MaxInt64-total {
+		return 0, bad
+	}
+	return Period(total + d), nil
+}
+
+// String prints whole days as 400d, other periods with their days first:
+// 1d12h, 36m.
+func (p Period) String() string {
+	d := time.Duration(p)
+	if d < 0 || d < day {
+		return Duration(d).String()
+	}
+	days := d / day
+	if rest := d % day; rest != 0 {
+		return strconv.FormatInt(int64(days), 10) + "d" + Duration(rest).String()
+	}
+	return strconv.FormatInt(int64(days), 10) + "d"
+}
+
+// D returns the time.Duration.
+func (p Period) D() time.Duration { return time.Duration(p) }
+
+// UnmarshalYAML reads one scalar.
+func (p *Period) UnmarshalYAML(n *yaml.Node) error {
+	s, err := scalar(n, "a period such as 400d")
+	if err != nil {
+		return err
+	}
+	v, err := ParsePeriod(s)
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
+// MarshalYAML writes the String form.
+func (p Period) MarshalYAML() (any, error) { return p.String(), nil }

@@ -385,3 +385,47 @@ func FuzzParsePin(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string) { fuzzRoundTrip(t, ParsePin, in) })
 }
+
+var periodCases = []struct {
+	name, in string
+	want     Period
+	str, err string
+}{
+	{"days", "400d", Period(400 * 24 * time.Hour), "400d", ""},
+	{"hours of whole days print as days", "9600h", Period(400 * 24 * time.Hour), "400d", ""},
+	{"days and hours", "1d12h", Period(36 * time.Hour), "1d12h", ""},
+	{"hours beyond a day", "36h", Period(36 * time.Hour), "1d12h", ""},
+	{"less than a day", "90m", Period(90 * time.Minute), "1h30m", ""},
+	{"zero", "0", 0, "0s", ""},
+	{"zero days", "0d", 0, "0s", ""},
+	{"no unit", "400", 0, "", "has no unit: write e.g. 400d (days) or 400h (hours)"},
+	{"fraction of a day", "1.5d", 0, "", "is not a period"},
+	{"negative", "-3d", 0, "", "is not a period"},
+	{"negative hours", "-5h", 0, "", "is not a period"},
+	{"days twice", "1d1d", 0, "", "is not a period"},
+	{"weeks", "2w", 0, "", "is not a period"},
+	{"too many days", "200000d", 0, "", "is not a period"},
+	{"overflowing hours", "100000d2562047h", 0, "", "is not a period"},
+	{"empty", "", 0, "", "is not a period"},
+}
+
+func TestParsePeriod(t *testing.T) {
+	for _, c := range periodCases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := ParsePeriod(c.in)
+			checkParse(t, c.in, got, err, c.want, c.str, c.err)
+		})
+	}
+}
+
+func FuzzParsePeriod(f *testing.F) {
+	for _, c := range periodCases {
+		f.Add(c.in)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		fuzzRoundTrip(t, ParsePeriod, in)
+		if v, err := ParsePeriod(in); err == nil && v < 0 {
+			t.Fatalf("%q: accepted %v", in, v)
+		}
+	})
+}
