@@ -10,20 +10,25 @@
 //
 //   - GSM: the TDMA timing. A phone sends in one timeslot of every 4.615 ms
 //     frame (T = 120/26 ms), so the start times of its bursts are congruent
-//     modulo T: |Δt − k·T| ≤ PhaseTolerance + ClockPPM·10⁻⁶·|Δt| for the
-//     start-time difference Δt to the activity's latest burst (the second
-//     term is the drift between the dongle's sample clock and the network's,
-//     and limits how far back a phase is trusted: phaseHorizon). The phase
-//     follows a frequency-hopping call across channels (one call, one
-//     alert) and keeps apart two phones on different timeslots of the same
-//     channel (two alerts). A burst that no phase explains joins the
-//     activity on its 200 kHz channel whose phase has gone stale, or starts
-//     a new one. GSM access bursts (RACH) are sent on timeslot 0, not on the
-//     call's timeslot; they only join by phase or channel like the others.
-//     Rhythm trains (a call too weak for single bursts, found by the
-//     detector's TDMA comb) join the activity on their channel; a train that
-//     sits LeakMargin dB under a call heard in the same window at that time
-//     is that call's spectral leakage and is dropped.
+//     modulo T: |Δt − k·T| ≤ PhaseTolerance·w(SNR) + ClockPPM·10⁻⁶·|Δt| for
+//     the start-time difference Δt to the call's phase reference (w widens
+//     the tolerance up to 3× for weak bursts, whose start is timed less
+//     well; the second term is the drift between the dongle's sample clock
+//     and the network's, and limits how far back a phase is trusted:
+//     phaseHorizon, 1 s). The reference follows each burst (an α = 0.3
+//     filter), and a burst also needs a power within 20 dB of the call's
+//     recent power. The phase follows a frequency-hopping call across
+//     channels (one call, one alert) and keeps apart two phones on
+//     different timeslots of the same channel (two alerts). A burst that no
+//     phase explains joins the activity on its 200 kHz channel whose phase
+//     has gone stale (a raised one first: an SMS phone's next session), or
+//     starts a new one. GSM access bursts (RACH) are sent on timeslot 0
+//     before the phone has its channel: they join the activity on their
+//     channel, and carry no phase. Rhythm trains (a call too weak for
+//     single bursts, found by the detector's TDMA comb) join the activity
+//     on their channel; a train that sits LeakMarginDB under a call heard in
+//     the same window at that time is that call's spectral leakage and is
+//     dropped.
 //   - LTE: an activity spans at most one 20 MHz carrier and is continuous
 //     in time; inside it the bursts of one UE share a power spectral
 //     density, because uplink power control sets the power per resource
@@ -52,16 +57,23 @@
 // LTE at the exact TDMA timing and channel of a raised GSM call is that
 // call's burst, misclassified, and joins it; a GSM burst within a few
 // phase tolerances of a live call on its channel is that call's burst,
-// badly timed, and is dropped rather than started as a phone of its own. Bursts are processed in start-time order, reorderHold after their end,
-// so that each ghost check sees the burst's stronger twin even when the
-// pipeline reported the twin later.
+// badly timed, and is dropped rather than started as a phone of its own;
+// so is a GSM burst at a louder call's phase and at the mirror of one of
+// its channels (its image, when the twin itself was missed), and a second
+// burst in the same slot of the same frame (the louder one's channel
+// counts). Bursts are processed in start-time order, 20 ms after their
+// end, so that each ghost check sees the burst's stronger twin even when
+// the pipeline reported the twin later.
 //
 // # Evidence
 //
 // Each burst i brings evidence e_i = s_i·q_i·r_i: the classifier's score
 // s_i (0..1), the SNR quality q_i = clamp(SNR_i / 10 dB, 0.2, 1), and the
 // rhythm factor r_i = 1 when the burst fits the activity's timing (GSM
-// phase, LTE slot grid, a UMTS segment, a comb train) and 0.5 when not.
+// phase, LTE slot grid, a comb train) and 0.5 when not. A continuous UMTS
+// segment (the pipeline cuts them at 1 s) counts as one burst per 250 ms,
+// up to 4, at full quality. A burst of another class taken into a GSM call
+// counts with s = 0.5.
 // Evidence decays with the time constant Window:
 //
 //	E(t) = Σ e_i · exp(−(t − t_i) / Window),   confidence = 1 − exp(−E / 3)
@@ -91,6 +103,16 @@
 // when the table is full the least recently heard candidate is evicted, or
 // failing that the least recently heard alert if quiet for Window (it is
 // cleared); when every slot is an alert still heard, the new burst is
-// dropped and counted. Steady-state
-// Add does not allocate; events do (each carries its own FreqsHz).
+// dropped and counted. Add does not allocate in steady state; events do
+// (each carries its own FreqsHz, and a raise its ID).
+//
+// # Limits
+//
+// A GPRS phone sending on two timeslots makes two GSM activities; two LTE
+// UEs on one carrier closer than PSDToleranceDB in PSD make one; images
+// the pipeline misses of a strong LTE burst can form a weak LTE activity of
+// their own, which raises only if enough of them gather. On the built-in
+// busy-wing scene with its own seed and seeds 11, 12, 13 and 22 the alerts
+// match the phones the pipeline heard one for one; with seed 21 its two LTE
+// phones, 10 dB apart in PSD, are one alert.
 package track
