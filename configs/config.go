@@ -15,6 +15,7 @@ import (
 	"github.com/cellsentry/cellsentry/alerting"
 	"github.com/cellsentry/cellsentry/alerting/evidence"
 	"github.com/cellsentry/cellsentry/alerting/queue"
+	"github.com/cellsentry/cellsentry/alerting/track"
 	"github.com/cellsentry/cellsentry/sdr/hop"
 )
 
@@ -174,7 +175,8 @@ type Calibration struct {
 	PPM      PPM                `yaml:"ppm"`
 }
 
-// Alerting is the alert tracker's settings.
+// Alerting is the alert tracker's settings (alerting/track.Config, whose
+// defaults and ranges it takes).
 type Alerting struct {
 	RaiseConfidence float64  `yaml:"raise_confidence"`
 	MinBursts       int      `yaml:"min_bursts"`
@@ -256,8 +258,9 @@ func Default() *Config {
 			FalsePerHour: 0.5, FFTSize: 256, Window: "tukey", Rhythm: true,
 		},
 		Alerting: Alerting{
-			RaiseConfidence: 0.7, MinBursts: 3,
-			UpdateInterval: Duration(30e9), ClearAfter: Duration(120e9),
+			// The alert tracker's measured defaults (alerting/track).
+			RaiseConfidence: track.DefaultRaiseConfidence, MinBursts: track.DefaultMinBursts,
+			UpdateInterval: Duration(track.DefaultUpdateInterval), ClearAfter: Duration(track.DefaultClearAfter),
 			Evidence: Evidence{Enabled: true, Dir: "evidence", Ring: Duration(evidence.DefaultRing),
 				Pre: Duration(evidence.DefaultPre), Post: Duration(evidence.DefaultPost), MaxSize: evidence.DefaultMaxBytes},
 		},

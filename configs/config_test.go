@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cellsentry/cellsentry/alerting"
+	"github.com/cellsentry/cellsentry/alerting/track"
 	"github.com/cellsentry/cellsentry/sdr/uri"
 )
 
@@ -66,7 +67,12 @@ func TestGood(t *testing.T) {
 			if c.StateDir != "/var/lib/cellsentry" || c.MQTT.Queue.Dir != "/var/lib/cellsentry/queue" || c.Alerting.Evidence.Dir != "/var/lib/cellsentry/evidence" {
 				t.Errorf("paths %q %q %q", c.StateDir, c.MQTT.Queue.Dir, c.Alerting.Evidence.Dir)
 			}
-			if c.Alerting.ClearAfter.D() != 2*time.Minute || c.Scan.Dwell.D() != 250*time.Millisecond || c.Metrics.Listen != "127.0.0.1:9475" {
+			// The alerting defaults are the tracker's measured ones.
+			if a := c.Alerting; a.RaiseConfidence != track.DefaultRaiseConfidence || a.MinBursts != track.DefaultMinBursts ||
+				a.UpdateInterval.D() != track.DefaultUpdateInterval || a.ClearAfter.D() != track.DefaultClearAfter {
+				t.Errorf("alerting %+v, want alerting/track's defaults", a)
+			}
+			if c.Alerting.ClearAfter.D() != 30*time.Second || c.Scan.Dwell.D() != 250*time.Millisecond || c.Metrics.Listen != "127.0.0.1:9475" {
 				t.Errorf("alerting %+v, scan %+v, metrics %+v", c.Alerting, c.Scan, c.Metrics)
 			}
 		}},
@@ -100,6 +106,11 @@ func TestGood(t *testing.T) {
 				if p.got != p.want {
 					t.Errorf("%s: %q, want %q", p.name, p.got, p.want)
 				}
+			}
+			// Its custom band is revisited every 34.5 s: the default
+			// clear_after is raised to twice that.
+			if c.Alerting.ClearAfter.D() != 69*time.Second || len(c.Warnings()) != 1 || !strings.Contains(c.Warnings()[0].Msg, "raised to 1m9s") {
+				t.Errorf("clear_after %s, warnings %v", c.Alerting.ClearAfter, c.Warnings())
 			}
 			if c.MQTT.Queue.MaxSize != 200e6 || c.Metrics.Listen != "" || c.Sensor.Mode != alerting.ModeTest {
 				t.Errorf("queue %v, metrics %q, mode %q", c.MQTT.Queue.MaxSize, c.Metrics.Listen, c.Sensor.Mode)
@@ -206,6 +217,10 @@ func TestWarnings(t *testing.T) {
 			[]string{"w.yaml:2:19: metrics.listen \":9475\": the metrics are reachable from the network, not only from this Pi"}},
 		{"password in clear", "sensor: {id: a, site: b}\nmqtt: {broker: \"tcp://10.1.1.1:1883\", username: a, password_file: p}\n",
 			[]string{"w.yaml:2:16: mqtt.broker tcp://10.1.1.1:1883: the password goes in clear over the network: use ssl://"}},
+		{"default clear_after raised to the update interval", "sensor: {id: a, site: b}\nalerting: {update_interval: 45s}\n",
+			[]string{"w.yaml:2:1: alerting.clear_after (default 30s) raised to alerting.update_interval 45s: an alert must not clear before its first update"}},
+		{"default clear_after raised by a long scan", "sensor: {id: a, site: b}\nscan: {dwell: 500ms}\n",
+			[]string{"w.yaml:1:1: alerting.clear_after (default 30s) raised to 1m28s, twice the time between two visits of band b28-ul (44s on dongle0), so that alerts do not clear between visits"}},
 		{"exclusion outside the bands", "sensor: {id: a, site: b}\ndetection: {exclusions: [{low: 466MHz, high: 467MHz}]}\n",
 			[]string{"w.yaml:2:26: detection.exclusions[0] (466MHz–467MHz) lies in no scan band: it changes nothing"}},
 	} {
@@ -292,7 +307,7 @@ func TestBad(t *testing.T) {
 			"testdata/bad-many.yaml:7:16: radio.sample_rate 10MHz: must be from 1MHz to 3.2MHz (an RTL-SDR's range; 2.4MHz is reliable, above 2.56MHz samples drop)",
 			"testdata/bad-many.yaml:9:3: unknown field \"dwel\" in scan (did you mean \"dwell\"?)",
 			"testdata/bad-many.yaml:11:17: detection.threshold_db 60dB: must be from 1dB to 40dB, or 0dB for thresholds from false_per_hour",
-			"testdata/bad-many.yaml:15:15: alerting.min_bursts 0: must be from 1 to 100000",
+			"testdata/bad-many.yaml:15:15: alerting.min_bursts 0: must be from 2 to 64 (one burst must never raise an alert)",
 			"testdata/bad-many.yaml:17:14: mqtt.keepalive 2s: must be from 5s to 20m",
 			"testdata/bad-many.yaml:19:12: hardware.led_pin: \"GPIO1\" is not a GPIO pin: want GPIO2 to GPIO27 (BCM numbering, as printed by pinout), or \"\" for none",
 			"testdata/bad-many.yaml:22:12: state_dir is empty: name a directory the daemon may write (default /var/lib/cellsentry)",
@@ -312,7 +327,7 @@ func TestBad(t *testing.T) {
 		}},
 		{"bad-out-of-range.yaml", []string{
 			"testdata/bad-out-of-range.yaml:3:19: detection.false_per_hour 500: must be more than 0 and at most 100 (false bursts per hour the thresholds are set for; default 0.5)",
-			"testdata/bad-out-of-range.yaml:5:21: alerting.raise_confidence 1.5: must be more than 0 and at most 1 (the evidence an alert needs; default 0.7)",
+			"testdata/bad-out-of-range.yaml:5:21: alerting.raise_confidence 1.5: must be more than 0 and at most 1 (the evidence an alert needs; default 0.8)",
 		}},
 		{"bad-password.yaml", []string{
 			"testdata/bad-password.yaml:4:3: unknown field \"password\" in mqtt: a password is never written in the config: put it in a file only the cellsentry user can read and name that file with password_file",

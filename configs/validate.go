@@ -16,6 +16,7 @@ import (
 
 	"github.com/cellsentry/cellsentry/alerting"
 	"github.com/cellsentry/cellsentry/alerting/evidence"
+	"github.com/cellsentry/cellsentry/alerting/track"
 	"github.com/cellsentry/cellsentry/dsp/channelize"
 	"github.com/cellsentry/cellsentry/sdr/hop"
 	"github.com/cellsentry/cellsentry/sdr/uri"
@@ -48,6 +49,9 @@ const (
 	// hears the previous hop: rtl_tcp gives no marker of when a retune
 	// took effect.
 	rtlTCPSettle = 50 * time.Millisecond
+	// trackMaxMinBursts is the largest min_bursts alerting/track takes:
+	// the size of its ring of recent burst times per activity.
+	trackMaxMinBursts = 64
 	// evidenceMeta is the room a SigMF metadata file takes beside its
 	// samples.
 	evidenceMeta = 4 << 10
@@ -643,13 +647,22 @@ func (k *checker) detection() {
 func (k *checker) alerting() {
 	a := &k.c.Alerting
 	if !(a.RaiseConfidence > 0 && a.RaiseConfidence <= 1) {
-		k.errf("alerting.raise_confidence", "alerting.raise_confidence %s: must be more than 0 and at most 1 (the evidence an alert needs; default 0.7)", showFloat(a.RaiseConfidence))
+		k.errf("alerting.raise_confidence", "alerting.raise_confidence %s: must be more than 0 and at most 1 (the evidence an alert needs; default %s)", showFloat(a.RaiseConfidence), showFloat(track.DefaultRaiseConfidence))
 	}
-	k.inRange("alerting.min_bursts", float64(a.MinBursts), 1, 100000, showFloat, "")
+	k.inRange("alerting.min_bursts", float64(a.MinBursts), 2, trackMaxMinBursts, showFloat, " (one burst must never raise an alert)")
 	okUpdate := k.inRange("alerting.update_interval", float64(a.UpdateInterval), float64(time.Second), float64(time.Hour), showDur, "")
 	okClear := k.inRange("alerting.clear_after", float64(a.ClearAfter), float64(time.Second), float64(24*time.Hour), showDur, " (quiet time before an alert clears)")
+	// A clear_after the file does not give is the tracker's default,
+	// raised with a warning when the update interval or the scan needs
+	// longer; one the file gives is an error when too short.
+	givenClear := k.given("alerting.clear_after")
 	if okUpdate && okClear && a.ClearAfter < a.UpdateInterval {
-		k.errf("alerting.clear_after", "alerting.clear_after %s: shorter than alerting.update_interval %s: an alert would clear before its first update", a.ClearAfter, a.UpdateInterval)
+		if givenClear {
+			k.errf("alerting.clear_after", "alerting.clear_after %s: shorter than alerting.update_interval %s: an alert would clear before its first update", a.ClearAfter, a.UpdateInterval)
+		} else {
+			k.warnf("alerting.clear_after", "alerting.clear_after (default %s) raised to alerting.update_interval %s: an alert must not clear before its first update", a.ClearAfter, a.UpdateInterval)
+			a.ClearAfter = a.UpdateInterval
+		}
 	}
 	if okClear && k.on("scan") && k.on("radio") && len(k.errs) == 0 && len(k.d.errs) == 0 {
 		// A phone is heard once per visit of its frequency: an alert
@@ -668,9 +681,13 @@ func (k *checker) alerting() {
 				}
 			}
 		}
-		if a.ClearAfter.D() < worst {
+		if need := Duration((2 * worst).Round(time.Second)); a.ClearAfter.D() < worst && givenClear {
 			k.errf("alerting.clear_after", "alerting.clear_after %s: shorter than the time between two visits of band %s (%v on %s): alerts would clear between visits; give at least %s, or shorten the scan",
-				a.ClearAfter, worstBand, worst.Round(time.Millisecond), worstDongle, Duration((2 * worst).Round(time.Second)))
+				a.ClearAfter, worstBand, worst.Round(time.Millisecond), worstDongle, need)
+		} else if a.ClearAfter.D() < worst {
+			k.warnf("alerting.clear_after", "alerting.clear_after (default %s) raised to %s, twice the time between two visits of band %s (%v on %s), so that alerts do not clear between visits",
+				a.ClearAfter, need, worstBand, worst.Round(time.Millisecond), worstDongle)
+			a.ClearAfter = need
 		}
 	}
 	e := &a.Evidence
