@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/cellsentry/cellsentry/alerting"
+	"github.com/cellsentry/cellsentry/alerting/web"
 )
 
 func mustLoadConsole(t *testing.T, path string) *Console {
@@ -434,4 +435,29 @@ func FuzzParseConsole(f *testing.F) {
 			t.Fatalf("round trip changed the config:\n%s\n---\n%s", c.Effective(), back.Effective())
 		}
 	})
+}
+
+// TestWebLayout: users, wings and band gaps convert to alerting/web's
+// types as they are (the conversions compile only while the fields match),
+// so that the console maps its config onto the web server field by field.
+func TestWebLayout(t *testing.T) {
+	c := mustLoadConsole(t, "console.yaml")
+	u := web.User(c.Users[0])
+	if u.Name != "admin" || u.Role != web.RoleAdmin || u.PasswordHash != DemoPasswordHash {
+		t.Errorf("web user %+v", u)
+	}
+	p := c.Sites()[0].Plan()
+	w := web.Wing(p.Wings[2])
+	if w.Name != "B2" || w.Building != "B" || w.Floor != 2 || len(w.Polygon) != 4 || w.Polygon[2] != [2]float64{60, 14} {
+		t.Errorf("web wing %+v", w)
+	}
+	g := web.BandGap(p.Sensors[0].NotHeard[0])
+	if g.Band != "DCS1800 / B3 1800 MHz, 1766–1785 MHz" || g.Why != "beyond the dongle's 1766 MHz" {
+		t.Errorf("web band gap %+v", g)
+	}
+	for _, r := range []string{web.RoleGuard, web.RoleTechnician, web.RoleAdmin} {
+		if !slices.Contains(Roles, r) {
+			t.Errorf("web role %q is not a configs role", r)
+		}
+	}
 }
