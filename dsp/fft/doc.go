@@ -17,11 +17,11 @@
 //
 // # Algorithm
 //
-// Pure Go gets no SIMD, so the speed comes from doing less: an iterative
-// decimation-in-time FFT whose first pass is a 16-point (8 when log2 N is
-// odd, 4 for N = 4) codelet with constant twiddles that also performs the
-// bit-reversal permutation by gathering its inputs, followed by radix-4
-// passes with precomputed twiddle tables. Complex products are written out
+// The Go compiler does not vectorize, so the Go code's speed comes from
+// doing less: an iterative decimation-in-time FFT whose first pass is a
+// 16-point (8 when log2 N is odd, 4 for N = 4) codelet with constant
+// twiddles that also performs the bit-reversal permutation by gathering
+// its inputs, followed by radix-4 passes with precomputed twiddle tables. Complex products are written out
 // in float32 (Go's complex64 product converts to float64 and back), and the
 // inner loops index re-sliced equal-length slices so the compiler drops the
 // bounds checks. Also tried and not faster on amd64: radix-8 passes (they
@@ -29,6 +29,19 @@
 // memory like the first pass (same loads and stores as two radix-4 passes),
 // unrolling or peeling the radix-4 loop, and 24-byte twiddle entries (the
 // padding to 32 bytes saves address arithmetic).
+//
+// # Vector kernels
+//
+// On amd64 with AVX (kernels_amd64.s) the same passes run four butterflies
+// or four codelets side by side in 256-bit registers for n ≥ 32. Each lane
+// performs exactly the Go code's float32 operations in the same order (no
+// fused multiply-add), so the output is bit for bit that of the Go code
+// (TestSIMDMatchesGo), and everything downstream is unchanged. The codelet
+// pass takes four codelets whose inputs are neighbours (one vector load per
+// input) and scatters their outputs; the in-place path gathers instead.
+// For n = 256 this is 2,406 instructions per transform against 18,756 for
+// the Go code (valgrind --tool=callgrind, 10,000 transforms). The purego
+// build tag selects the Go code everywhere.
 //
 // # Measurements
 //

@@ -40,6 +40,9 @@ type FFT struct {
 type stage struct {
 	m  int
 	tw [][4]complex64
+	// simd holds the same twiddles laid out for this architecture's
+	// vector kernel (see simdTwiddles); nil when there is none.
+	simd []float32
 }
 
 // New returns an FFT for length n, a power of two with MinLen ≤ n ≤ MaxLen.
@@ -76,10 +79,17 @@ func New(n int) (*FFT, error) {
 		for j := range s.tw {
 			s.tw[j] = [4]complex64{twiddle(j, 4*m), twiddle(2*j, 4*m), twiddle(3*j, 4*m)}
 		}
+		s.simd = simdTwiddles(s.tw)
 		f.stages = append(f.stages, s)
 	}
 	return f, nil
 }
+
+// The twiddles of the 16-point codelet besides ±1, ±i and (±1±i)/√2.
+const (
+	cosPi8 = 0.92387953251128675613 // cos(π/8)
+	sinPi8 = 0.38268343236508977173 // sin(π/8)
+)
 
 // twiddle returns exp(−2πi·k/n), computed in float64 and rounded once.
 func twiddle(k, n int) complex64 {
@@ -99,17 +109,31 @@ func (f *FFT) Transform(dst, src []complex64) {
 	if len(dst) != n || len(src) != n {
 		panic(fmt.Sprintf("fft: Transform lengths dst %d, src %d, want %d", len(dst), len(src), n))
 	}
+	if !f.transformSIMD(dst, src) {
+		f.transformGo(dst, src)
+	}
+}
+
+// bitReverse permutes x (of length Len) into bit-reversed order in place.
+func (f *FFT) bitReverse(x []complex64) {
+	sw := f.swaps
+	for i := 0; i+1 < len(sw); i += 2 {
+		a, b := sw[i], sw[i+1]
+		x[a], x[b] = x[b], x[a]
+	}
+}
+
+// transformGo is Transform in pure Go: the reference the vector kernels
+// are held to, and the path on machines without them.
+func (f *FFT) transformGo(dst, src []complex64) {
+	n := f.n
 	// Codelet b reads input t = t1 + (first/4)·t2 (natural order) from
 	// in[t2][base[b] + off[t1]]; see first4, first8 and first16.
 	var in [4][]complex64
 	var base []uint32
 	var off [4]int
 	if &dst[0] == &src[0] {
-		sw := f.swaps
-		for i := 0; i+1 < len(sw); i += 2 {
-			a, b := sw[i], sw[i+1]
-			dst[a], dst[b] = dst[b], dst[a]
-		}
+		f.bitReverse(dst)
 		// Now block b holds its inputs in bit-reversed order: t sits at
 		// first·b + bitrev(t) = first·b + 4·bitrev(t1) + bitrev2(t2).
 		base = f.inPlace
@@ -229,8 +253,8 @@ func first8(dst []complex64, in *[4][]complex64, base []uint32, off1 int) {
 func first16(dst []complex64, in *[4][]complex64, base []uint32, off *[4]int) {
 	const (
 		h  = math.Sqrt2 / 2
-		c1 = 0.92387953251128675613 // cos(π/8)
-		s1 = 0.38268343236508977173 // sin(π/8)
+		c1 = cosPi8
+		s1 = sinPi8
 	)
 	s0 := in[0][:min(len(in[0]), len(in[1]), len(in[2]), len(in[3]))]
 	ss1, ss2, ss3 := in[1][:len(s0)], in[2][:len(s0)], in[3][:len(s0)]
