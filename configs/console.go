@@ -510,7 +510,7 @@ func (k *consoleChecker) fusion() {
 		k.inRange("fusion.exponent", *f.Exponent, 1, 6, showFloat, " (2 is free space, 3 typical indoors, 3.5 to 4 dense concrete)")
 	}
 	if f.ShadowSigma != nil {
-		k.inRange("fusion.shadow_sigma", f.ShadowSigma.DB(), 0, 20, showDB, "")
+		k.inRange("fusion.shadow_sigma", f.ShadowSigma.DB(), 1, 20, showDB, " (indoors typically 4dB to 8dB)")
 	}
 }
 

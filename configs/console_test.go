@@ -212,7 +212,7 @@ func TestConsoleBad(t *testing.T) {
 			"testdata/console-bad-ranges.yaml:9:18: fusion.offline_after 5s: must be from 10s to 24h (silence before a sensor counts as offline)",
 			"testdata/console-bad-ranges.yaml:10:9: fusion.hold 2h: must be from 1s to 1h (an incident stays active this long after its last alert)",
 			"testdata/console-bad-ranges.yaml:11:13: fusion.exponent 9: must be from 1 to 6 (2 is free space, 3 typical indoors, 3.5 to 4 dense concrete)",
-			"testdata/console-bad-ranges.yaml:12:17: fusion.shadow_sigma -1dB: must be from 0dB to 20dB",
+			"testdata/console-bad-ranges.yaml:12:17: fusion.shadow_sigma -1dB: must be from 1dB to 20dB (indoors typically 4dB to 8dB)",
 			"testdata/console-bad-ranges.yaml:13:18: logging.level \"verbose\": must be debug, info, warn or error",
 		}},
 		{"console-bad-retention.yaml", []string{

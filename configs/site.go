@@ -156,10 +156,10 @@ func (s *SiteSensor) setDefaults() { s.Height = DefaultSensorHeight }
 type Propagation struct {
 	// Exponent is n, 1 to 6 (fusion default 3; 2 is free space).
 	Exponent *float64 `yaml:"exponent,omitempty"`
-	// ShadowSigma is the standard deviation of the shadow fade, 0dB to
+	// ShadowSigma is the standard deviation of the shadow fade, 1dB to
 	// 20dB (fusion default 6dB).
 	ShadowSigma *Decibel `yaml:"shadow_sigma,omitempty"`
-	// FloorLoss is the loss of one floor slab, 0dB to 100dB (fusion
+	// FloorLoss is the loss of one floor slab, 1dB to 100dB (fusion
 	// default 18dB).
 	FloorLoss *Decibel `yaml:"floor_loss,omitempty"`
 	// FloorHeight is the height of one storey, 1 to 20 m (fusion default
@@ -804,10 +804,10 @@ func (k *siteChecker) propagation() {
 		k.inRange("propagation.exponent", *m.Exponent, 1, 6, showFloat, " (2 is free space, 3 typical indoors, 3.5 to 4 dense concrete)")
 	}
 	if m.ShadowSigma != nil {
-		k.inRange("propagation.shadow_sigma", m.ShadowSigma.DB(), 0, 20, showDB, "")
+		k.inRange("propagation.shadow_sigma", m.ShadowSigma.DB(), 1, 20, showDB, " (indoors typically 4dB to 8dB)")
 	}
 	if m.FloorLoss != nil {
-		k.inRange("propagation.floor_loss", m.FloorLoss.DB(), 0, 100, showDB, "")
+		k.inRange("propagation.floor_loss", m.FloorLoss.DB(), 1, 100, showDB, " (a concrete slab is typically 15dB to 25dB)")
 	}
 	if m.FloorHeight != nil {
 		k.inRange("propagation.floor_height", *m.FloorHeight, 1, 20, showFloat, " (metres from one floor to the next)")

@@ -216,7 +216,7 @@ func TestSiteBad(t *testing.T) {
 		}},
 		{"site-bad-propagation.yaml", []string{
 			"testdata/site-bad-propagation.yaml:7:13: propagation.exponent 8: must be from 1 to 6 (2 is free space, 3 typical indoors, 3.5 to 4 dense concrete)",
-			"testdata/site-bad-propagation.yaml:8:17: propagation.shadow_sigma 30dB: must be from 0dB to 20dB",
+			"testdata/site-bad-propagation.yaml:8:17: propagation.shadow_sigma 30dB: must be from 1dB to 20dB (indoors typically 4dB to 8dB)",
 			"testdata/site-bad-propagation.yaml:10:17: propagation.floor_height 0.5: must be from 1 to 20 (metres from one floor to the next)",
 			"testdata/site-bad-propagation.yaml:11:1: unknown field \"path_loss\" at the top level: the path-loss model is propagation: {exponent: 3, shadow_sigma: 6dB, floor_loss: 18dB}",
 		}},

@@ -470,7 +470,7 @@ func (p *Pin) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // Period is a long duration: a number of days (400d), a Go duration
-// (9600h, 36h30m) or both (1d12h). Retention and similar spans are
+// (9600h, 36h30m) or both (1d12h), at most 100000 days. Retention and similar spans are
 // thought of in days; hours are accepted because Go durations have no day.
 type Period time.Duration
 
@@ -480,6 +480,7 @@ const day = 24 * time.Hour
 func ParsePeriod(s string) (Period, error) {
 	t := strings.TrimSpace(s)
 	bad := fmt.Errorf("%q is not a period (examples: 400d, 14d, 36h, 1d12h)", s)
+	const maxPeriod = 100000 * day // 274 years: more is a typo
 	if t == "0" {
 		return 0, nil
 	}
@@ -489,7 +490,7 @@ func ParsePeriod(s string) (Period, error) {
 	var total time.Duration
 	if i := strings.IndexByte(t, 'd'); i >= 0 {
 		n, err := strconv.ParseUint(t[:i], 10, 32)
-		if err != nil || n > 100000 {
+		if err != nil || n > uint64(maxPeriod/day) {
 			return 0, bad
 		}
 		total = time.Duration(n) * day
@@ -499,7 +500,7 @@ func ParsePeriod(s string) (Period, error) {
 		}
 	}
 	d, err := time.ParseDuration(t)
-	if err != nil || d < 0 || d > math.MaxInt64-total {
+	if err != nil || d < 0 || d > maxPeriod-total {
 		return 0, bad
 	}
 	return Period(total + d), nil
