@@ -18,7 +18,7 @@ type BuiltinInfo struct {
 }
 
 // Builtins lists the built-in scenes, sorted by name: quiet-night,
-// gsm-call, lte-data, interference, busy-wing and jammer. Their YAML files
+// gsm-call, lte-data, interference, busy-wing, jammer and three-wings. Their YAML files
 // (scenes/*.yaml in this package) are the reference examples of the
 // format.
 func Builtins() []BuiltinInfo {

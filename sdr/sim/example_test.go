@@ -59,4 +59,5 @@ func ExampleBuiltins() {
 	// jammer
 	// lte-data
 	// quiet-night
+	// three-wings
 }

@@ -170,7 +170,7 @@ interference:
 // truth of the busy ones.
 func TestBuiltinScenes(t *testing.T) {
 	infos := Builtins()
-	want := []string{"busy-wing", "gsm-call", "interference", "jammer", "lte-data", "quiet-night"}
+	want := []string{"busy-wing", "gsm-call", "interference", "jammer", "lte-data", "quiet-night", "three-wings"}
 	if len(infos) != len(want) {
 		t.Fatalf("Builtins() = %v, want %v", infos, want)
 	}
