@@ -52,7 +52,7 @@ func TestConcurrentIngest(t *testing.T) {
 				id := fmt.Sprintf("i%d", n*perBatch+k)
 				b.Incidents = append(b.Incidents, phone(id, t0.Add(time.Duration(n)*time.Second), true, "a1", "a2"))
 				for r := 0; r < 3; r++ {
-					b.Alerts = append(b.Alerts, IncidentAlert{id, alert(id+"-x", r, "a1", t0.Add(time.Duration(r)*time.Millisecond))})
+					b.Alerts = append(b.Alerts, IncidentAlert{IncidentID: id, Alert: alert(id+"-x", r, "a1", t0.Add(time.Duration(r)*time.Millisecond))})
 				}
 			}
 			// And the earlier incidents again, as the fusion updates them.

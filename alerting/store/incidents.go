@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,16 +53,18 @@ const (
 const incidentCols = `i.doc, i.acked_by, i.acked_at, i.resolution, i.resolved_by, i.resolved_at, i.note, ` + alarmExpr
 
 // incidentUpsert inserts or updates the fusion-owned columns of an
-// incident. On update the operator columns are kept and the base alarm
+// incident; triggers keep incident_sensors in step with sensor_set (see
+// migration 0004). On update the operator columns are kept and the base alarm
 // state and closed_at are recomputed from them and the new Active (unquoted
 // columns in DO UPDATE are the stored row's).
 const incidentUpsert = `INSERT INTO incidents
-	(id, site, kind, mode, class, wing, sensor, first_seen, last_seen, active, doc, base_alarm, closed_at)
-	VALUES (:id, :site, :kind, :mode, :class, :wing, :sensor, :first, :last, :active, :doc, :base, NULL)
+	(id, site, kind, mode, class, wing, sensor, first_seen, last_seen, active, doc, sensor_set, base_alarm, closed_at)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, NULL)
 	ON CONFLICT (id) DO UPDATE SET
 		site = excluded.site, kind = excluded.kind, mode = excluded.mode, class = excluded.class,
 		wing = excluded.wing, sensor = excluded.sensor, first_seen = excluded.first_seen,
 		last_seen = excluded.last_seen, active = excluded.active, doc = excluded.doc,
+		sensor_set = excluded.sensor_set,
 		base_alarm = CASE
 			WHEN resolution <> '' THEN 'closed'
 			WHEN excluded.active AND acked_at IS NULL THEN 'unacknowledged'
@@ -109,6 +112,19 @@ func fusionDoc(inc *alerting.Incident) ([]byte, error) {
 	return json.Marshal(&c)
 }
 
+// sensorSet is the sorted JSON array of the sensors an incident concerns,
+// without duplicates: the same set gives the same text whatever the order
+// of inc.Sensors, so that the trigger rebuilds incident_sensors only when
+// the set changes.
+func sensorSet(inc *alerting.Incident) ([]byte, error) {
+	set := sensorsOf(inc)
+	slices.Sort(set)
+	if set == nil {
+		set = []string{}
+	}
+	return json.Marshal(set)
+}
+
 // sensorsOf lists the sensors an incident concerns, without duplicates.
 func sensorsOf(inc *alerting.Incident) []string {
 	var out []string
@@ -133,8 +149,7 @@ func sensorsOf(inc *alerting.Incident) []string {
 // writeStmts are the statements of the ingest path, prepared once on the
 // writer connection at Open and bound to each transaction.
 type writeStmts struct {
-	upsert, delSensors, addSensor *sql.Stmt
-	insAlert, alertSeen           *sql.Stmt
+	upsert, insAlert, alertSeen *sql.Stmt
 }
 
 func prepareWrite(ctx context.Context, db *sql.DB) (*writeStmts, error) {
@@ -144,8 +159,6 @@ func prepareWrite(ctx context.Context, db *sql.DB) (*writeStmts, error) {
 		q   string
 	}{
 		{&st.upsert, incidentUpsert},
-		{&st.delSensors, `DELETE FROM incident_sensors WHERE incident_id = ?`},
-		{&st.addSensor, `INSERT OR IGNORE INTO incident_sensors (incident_id, site, sensor) VALUES (?, ?, ?)`},
 		{&st.insAlert, `INSERT INTO alerts (alert_id, rev, incident_id, site, sensor, state, time, doc)
 			SELECT ?1, ?2, id, ?3, ?4, ?5, ?6, ?7 FROM incidents WHERE id = ?8
 			ON CONFLICT (alert_id, rev) DO NOTHING`},
@@ -164,16 +177,14 @@ func prepareWrite(ctx context.Context, db *sql.DB) (*writeStmts, error) {
 // in binds the statements to tx; they close with it.
 func (st *writeStmts) in(ctx context.Context, tx *sql.Tx) *writeStmts {
 	return &writeStmts{
-		upsert:     tx.StmtContext(ctx, st.upsert),
-		delSensors: tx.StmtContext(ctx, st.delSensors),
-		addSensor:  tx.StmtContext(ctx, st.addSensor),
-		insAlert:   tx.StmtContext(ctx, st.insAlert),
-		alertSeen:  tx.StmtContext(ctx, st.alertSeen),
+		upsert:    tx.StmtContext(ctx, st.upsert),
+		insAlert:  tx.StmtContext(ctx, st.insAlert),
+		alertSeen: tx.StmtContext(ctx, st.alertSeen),
 	}
 }
 
 func (st *writeStmts) close() {
-	for _, s := range []*sql.Stmt{st.upsert, st.delSensors, st.addSensor, st.insAlert, st.alertSeen} {
+	for _, s := range []*sql.Stmt{st.upsert, st.insAlert, st.alertSeen} {
 		if s != nil {
 			s.Close()
 		}
@@ -186,22 +197,16 @@ func (st *writeStmts) saveIncident(ctx context.Context, inc *alerting.Incident) 
 	if err != nil {
 		return fmt.Errorf("incident %s: encode: %w", inc.ID, err)
 	}
+	set, err := sensorSet(inc)
+	if err != nil {
+		return fmt.Errorf("incident %s: encode sensors: %w", inc.ID, err)
+	}
 	if _, err := st.upsert.ExecContext(ctx,
-		sql.Named("id", inc.ID), sql.Named("site", inc.Site), sql.Named("kind", inc.Kind),
-		sql.Named("mode", inc.Mode), sql.Named("class", inc.Class), sql.Named("wing", inc.Wing),
-		sql.Named("sensor", inc.Sensor), sql.Named("first", inc.FirstSeen.UnixNano()),
-		sql.Named("last", inc.LastSeen.UnixNano()), sql.Named("active", inc.Active),
-		sql.Named("doc", doc), sql.Named("base", baseAlarm(inc.Active, false, false)),
+		// Positional: binding by name costs a search per parameter.
+		inc.ID, inc.Site, inc.Kind, inc.Mode, inc.Class, inc.Wing, inc.Sensor, inc.FirstSeen.UnixNano(),
+		inc.LastSeen.UnixNano(), inc.Active, doc, set, baseAlarm(inc.Active, false, false),
 	); err != nil {
 		return fmt.Errorf("incident %s: %w", inc.ID, err)
-	}
-	if _, err := st.delSensors.ExecContext(ctx, inc.ID); err != nil {
-		return fmt.Errorf("incident %s: sensors: %w", inc.ID, err)
-	}
-	for _, sn := range sensorsOf(inc) {
-		if _, err := st.addSensor.ExecContext(ctx, inc.ID, inc.Site, sn); err != nil {
-			return fmt.Errorf("incident %s: sensor %s: %w", inc.ID, sn, err)
-		}
 	}
 	return nil
 }
@@ -221,12 +226,43 @@ func checkAlert(incidentID string, a *alerting.Alert) error {
 	return nil
 }
 
+// seen collects the latest alert time of each sensor in a transaction, so
+// that sensors.last_seen is updated once per sensor rather than once per
+// alert.
+type seen map[[2]string]int64
+
+func (m seen) note(a *alerting.Alert) {
+	if a.Time.IsZero() {
+		return
+	}
+	k := [2]string{a.Site, a.Sensor}
+	if t := a.Time.UnixNano(); t > m[k] {
+		m[k] = t
+	}
+}
+
+// flush writes the last-seen times.
+func (st *writeStmts) flush(ctx context.Context, m seen) error {
+	for k, t := range m {
+		if _, err := st.alertSeen.ExecContext(ctx, k[0], k[1], t); err != nil {
+			return fmt.Errorf("sensor %s/%s: last seen: %w", k[0], k[1], err)
+		}
+	}
+	return nil
+}
+
 // addAlert inserts one alert event inside tx; dup when (id, rev) was
 // already stored. The incident must exist.
-func (st *writeStmts) addAlert(ctx context.Context, tx *sql.Tx, incidentID string, a *alerting.Alert) (dup bool, err error) {
-	doc, err := json.Marshal(a)
-	if err != nil {
-		return false, fmt.Errorf("alert %s rev %d: encode: %w", a.ID, a.Rev, err)
+//
+// raw, when not nil, is the alert's JSON as received (the subscriber
+// validated it against the schema); it is stored as is, which keeps what
+// the sensor sent and saves encoding a again.
+func (st *writeStmts) addAlert(ctx context.Context, tx *sql.Tx, incidentID string, a *alerting.Alert, raw []byte) (dup bool, err error) {
+	doc := raw
+	if doc == nil {
+		if doc, err = json.Marshal(a); err != nil {
+			return false, fmt.Errorf("alert %s rev %d: encode: %w", a.ID, a.Rev, err)
+		}
 	}
 	res, err := st.insAlert.ExecContext(ctx, a.ID, a.Rev, a.Site, a.Sensor, a.State, a.Time.UnixNano(), doc, incidentID)
 	if err != nil {
@@ -247,11 +283,6 @@ func (st *writeStmts) addAlert(ctx context.Context, tx *sql.Tx, incidentID strin
 			return false, fmt.Errorf("alert %s rev %d: %w", a.ID, a.Rev, err)
 		}
 		return true, nil
-	}
-	if !a.Time.IsZero() {
-		if _, err := st.alertSeen.ExecContext(ctx, a.Site, a.Sensor, a.Time.UnixNano()); err != nil {
-			return false, fmt.Errorf("alert %s rev %d: sensor last seen: %w", a.ID, a.Rev, err)
-		}
 	}
 	return false, nil
 }
@@ -295,8 +326,12 @@ func (s *Store) AddAlert(ctx context.Context, incidentID string, a *alerting.Ale
 	}
 	err = s.write(ctx, false, func(tx *sql.Tx) error {
 		st := s.stmts.in(ctx, tx)
-		dup, err = st.addAlert(ctx, tx, incidentID, a)
-		return err
+		if dup, err = st.addAlert(ctx, tx, incidentID, a, nil); err != nil || dup {
+			return err
+		}
+		m := seen{}
+		m.note(a)
+		return st.flush(ctx, m)
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: add alert: %w", err)
@@ -447,7 +482,10 @@ func (f *Filter) where(now time.Time) (string, []any, error) {
 	eq("i.class", "class", f.Class)
 	eq("i.mode", "mode", f.Mode)
 	if f.Sensor != "" {
-		conds = append(conds, `i.id IN (SELECT incident_id FROM incident_sensors WHERE sensor = :sensor)`)
+		// EXISTS rather than IN (list): the list form drove the query from
+		// every incident of the sensor and sorted them all; this walks the
+		// newest-first index and stops at the limit.
+		conds = append(conds, `EXISTS (SELECT 1 FROM incident_sensors x WHERE x.incident_id = i.id AND x.sensor = :sensor)`)
 		args = append(args, sql.Named("sensor", f.Sensor))
 	}
 	if !f.Since.IsZero() {
@@ -458,19 +496,25 @@ func (f *Filter) where(now time.Time) (string, []any, error) {
 		conds = append(conds, "i.first_seen < :until")
 		args = append(args, sql.Named("until", f.Until.UnixNano()))
 	}
-	if f.OpenOnly {
-		conds = append(conds, "i.base_alarm <> 'closed'")
+	// notClosed is written exactly as the partial index incidents_open_newest
+	// says, so that the planner can use it.
+	const notClosed = "i.base_alarm <> 'closed'"
+	if f.OpenOnly && f.Alarm != alerting.AlarmClosed {
+		conds = append(conds, notClosed)
 	}
 	switch f.Alarm {
 	case "":
 	case alerting.AlarmClosed:
 		conds = append(conds, "i.base_alarm = 'closed'")
+		if f.OpenOnly {
+			conds = append(conds, "0")
+		}
 	case alerting.AlarmShelved:
-		conds = append(conds, "i.base_alarm <> 'closed'", suppressed, inService)
+		conds = append(conds, notClosed, suppressed, inService)
 	case alerting.AlarmOutOfService:
-		conds = append(conds, "i.base_alarm <> 'closed'", suppressed, "NOT "+inService)
+		conds = append(conds, notClosed, suppressed, "NOT "+inService)
 	default:
-		conds = append(conds, "i.base_alarm = :alarm", "NOT "+suppressed)
+		conds = append(conds, notClosed, "i.base_alarm = :alarm", "NOT "+suppressed)
 		args = append(args, sql.Named("alarm", f.Alarm))
 	}
 	if len(conds) == 0 {

@@ -179,15 +179,44 @@ func TestSaveIncidentInvalid(t *testing.T) {
 func TestIncidentSensorsFollowUpdates(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := newStore(t)
-	save(t, s, phone("p", t0, true, "a1", "a2"))
-	save(t, s, phone("p", t0, true, "a2", "a3"))
-	for _, tc := range []struct {
-		sensor string
-		want   int
-	}{{"a1", 0}, {"a2", 1}, {"a3", 1}} {
-		l := must[[]alerting.Incident](t)(s.Incidents(ctx, Filter{Sensor: tc.sensor}))
-		if len(l) != tc.want {
-			t.Errorf("Filter{Sensor: %s}: %d incidents, want %d", tc.sensor, len(l), tc.want)
-		}
+	moved := phone("p", t0, true, "a2", "a3")
+	moved.Site = "s2"
+	steps := []struct {
+		name string
+		inc  alerting.Incident
+		want map[string]string // sensor → "site/incidents"
+	}{
+		{"new", phone("p", t0, true, "a1", "a2"), map[string]string{"a1": "s1/p", "a2": "s1/p", "a3": ""}},
+		{"same set, other order", phone("p", t0, true, "a2", "a1"), map[string]string{"a1": "s1/p", "a2": "s1/p", "a3": ""}},
+		{"one more", phone("p", t0, true, "a2", "a1", "a3"), map[string]string{"a1": "s1/p", "a2": "s1/p", "a3": "s1/p"}},
+		{"one less", phone("p", t0, true, "a2", "a3"), map[string]string{"a1": "", "a2": "s1/p", "a3": "s1/p"}},
+		{"other site", moved, map[string]string{"a1": "", "a2": "s2/p", "a3": "s2/p"}},
+		{"sensor incident", sensorIncident("p", alerting.IncidentTamper, "a1", t0, true), map[string]string{"a1": "s1/p", "a2": "", "a3": ""}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			save(t, s, st.inc)
+			for sn, want := range st.want {
+				rows, err := s.r.Query(`SELECT site, incident_id FROM incident_sensors WHERE sensor = ?`, sn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := ""
+				for rows.Next() {
+					var site, id string
+					if err := rows.Scan(&site, &id); err != nil {
+						t.Fatal(err)
+					}
+					got += site + "/" + id
+				}
+				rows.Close()
+				if got != want {
+					t.Errorf("sensor %s: %q, want %q", sn, got, want)
+				}
+				if l := must[[]alerting.Incident](t)(s.Incidents(ctx, Filter{Sensor: sn})); (len(l) == 1) != (want != "") {
+					t.Errorf("Filter{Sensor: %s}: %d incidents", sn, len(l))
+				}
+			}
+		})
 	}
 }

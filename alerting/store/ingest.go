@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"github.com/cellsentry/cellsentry/alerting"
@@ -12,6 +14,11 @@ import (
 type IncidentAlert struct {
 	IncidentID string
 	Alert      *alerting.Alert
+	// Raw, optional, is the alert's JSON as received over MQTT (already
+	// validated against the schema, and decoded into Alert). It is stored
+	// as is: the record keeps what the sensor sent, and the ingest saves
+	// encoding Alert again. It must be a JSON object.
+	Raw []byte
 }
 
 // Batch is what the console's ingest path writes in one transaction: the
@@ -75,6 +82,9 @@ func (s *Store) Ingest(ctx context.Context, b *Batch) (IngestResult, error) {
 		if err := checkAlert(a.IncidentID, a.Alert); err != nil {
 			return res, fmt.Errorf("store: ingest: alert %d: %w", i, err)
 		}
+		if a.Raw != nil && (!json.Valid(a.Raw) || bytes.IndexByte(a.Raw, '{') != firstNonSpace(a.Raw)) {
+			return res, fmt.Errorf("store: ingest: alert %d (%s rev %d): raw JSON is not an object: %w", i, a.Alert.ID, a.Alert.Rev, ErrInvalid)
+		}
 	}
 	if b.Len() == 0 {
 		return res, nil
@@ -100,8 +110,9 @@ func (s *Store) Ingest(ctx context.Context, b *Batch) (IngestResult, error) {
 			}
 			res.Incidents++
 		}
+		m := seen{}
 		for _, a := range b.Alerts {
-			dup, err := st.addAlert(ctx, tx, a.IncidentID, a.Alert)
+			dup, err := st.addAlert(ctx, tx, a.IncidentID, a.Alert, a.Raw)
 			if err != nil {
 				return err
 			}
@@ -109,12 +120,26 @@ func (s *Store) Ingest(ctx context.Context, b *Batch) (IngestResult, error) {
 				res.Dups++
 			} else {
 				res.Alerts++
+				m.note(a.Alert)
 			}
 		}
-		return nil
+		return st.flush(ctx, m)
 	})
 	if err != nil {
 		return IngestResult{}, fmt.Errorf("store: ingest: %w", err)
 	}
 	return res, nil
+}
+
+// firstNonSpace is the index of the first byte of b that is not JSON
+// white space, or -1.
+func firstNonSpace(b []byte) int {
+	for i, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return i
+		}
+	}
+	return -1
 }

@@ -70,7 +70,7 @@ func TestLoadMigrations(t *testing.T) {
 		want    []int
 		wantErr string
 	}{
-		{"embedded", nil, []int{1, 2, 3}, ""},
+		{"embedded", nil, []int{1, 2, 3, 4, 5}, ""},
 		{"ordered", []string{"0002_b.sql", "0001_a.sql"}, []int{1, 2}, ""},
 		{"gap", []string{"0001_a.sql", "0003_c.sql"}, nil, "migration migrations/0003_c.sql: version 3, want 2 (gap or duplicate)"},
 		{"duplicate", []string{"0001_a.sql", "0001_b.sql"}, nil, "migration migrations/0001_b.sql: version 1, want 2 (gap or duplicate)"},
@@ -216,9 +216,22 @@ func TestMigrateV1WithData(t *testing.T) {
 	if e := must[[]AuditEntry](t)(s.AuditLog(ctx, time.Time{}, 0)); len(e) != 1 || e[0].User != "ann" || e[0].Target != "p" {
 		t.Errorf("audit after migration: %+v", e)
 	}
-	// And the new features work on the old data.
-	if err := s.SetOutOfService(ctx, "a1", "tech", true, ""); err != nil {
+	// And the new features work on the old data: out of service (v2)
+	// suppresses the old sensor incident; an update of an old incident
+	// with other sensors moves its sensor index (v4 triggers).
+	if err := s.DeclareSensor(ctx, "s1", "a3", "", ""); err != nil {
 		t.Fatal(err)
+	}
+	if err := s.SetOutOfService(ctx, "a3", "tech", true, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := must[alerting.Incident](t)(s.Incident(ctx, "o")); got.Alarm != alerting.AlarmOutOfService {
+		t.Errorf("old sensor incident of a sensor out of service: %s", got.Alarm)
+	}
+	p.Sensors = p.Sensors[1:] // a2 only
+	save(t, s, p)
+	if l := must[[]alerting.Incident](t)(s.Incidents(ctx, Filter{Sensor: "a1"})); len(l) != 0 {
+		t.Errorf("after an update without a1, Filter{Sensor: a1} has %d incidents", len(l))
 	}
 }
 

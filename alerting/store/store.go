@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -61,6 +62,9 @@ type Store struct {
 	r    *sql.DB // read-only pool
 
 	stmts *writeStmts // on w
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open opens (creating it if needed) the database at path and migrates it to
@@ -122,6 +126,13 @@ func Open(path string, opt Options) (*Store, error) {
 	if from != to {
 		log.Info("schema migrated", "path", path, "from", from, "to", to)
 	}
+	// SQLite's advice for long-lived connections: analyze what needs it at
+	// open (0x10002: every table, bounded work), again from time to time
+	// (Prune) and at close, so the planner knows the tables' sizes.
+	if _, err := w.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: optimize: %w", path, err)
+	}
 	stmts, err := prepareWrite(ctx, w)
 	if err != nil {
 		w.Close()
@@ -139,10 +150,14 @@ func Open(path string, opt Options) (*Store, error) {
 }
 
 // Close closes the database; the last connection to close checkpoints the
-// WAL into the main file.
+// WAL into the main file. Closing again returns the first result.
 func (s *Store) Close() error {
-	s.stmts.close()
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.closeOnce.Do(func() {
+		s.stmts.close()
+		_, err := s.w.Exec("PRAGMA optimize")
+		s.closeErr = errors.Join(err, s.r.Close(), s.w.Close())
+	})
+	return s.closeErr
 }
 
 // now is the store's clock.
