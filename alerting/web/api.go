@@ -393,9 +393,9 @@ func (s *Server) apiWaterfall(w http.ResponseWriter, r *http.Request, ss session
 	now := s.cfg.Now()
 	bursts := s.bursts.since(nil, id, now.Add(-s.cfg.BurstWindow))
 	g := buildGrid(bursts, now, s.cfg.BurstWindow, fLo, fHi, gridRows, gridCols)
-	title := fmt.Sprintf("%s: %d bursts in the last %v", id, g.count, s.cfg.BurstWindow)
+	title := fmt.Sprintf("%s: %d bursts in the last %s", id, g.count, span(s.cfg.BurstWindow))
 	if g.count == 0 {
-		title = fmt.Sprintf("%s: no bursts in the last %v", id, s.cfg.BurstWindow)
+		title = fmt.Sprintf("%s: no bursts in the last %s", id, span(s.cfg.BurstWindow))
 	}
 	w.Header().Set("Content-Type", "image/png")
 	return renderWaterfall(w, g, title, width, height)

@@ -189,11 +189,15 @@ func (e *env) online(ids ...string) {
 func (e *env) phone(id, wing string, sensors ...string) alerting.Incident {
 	e.t.Helper()
 	first := e.now().Add(-2 * time.Minute)
+	runnerUp := "C"
+	if wing == "C" {
+		runnerUp = "B"
+	}
 	inc := alerting.Incident{
 		Schema: alerting.SchemaIncident, ID: id, Site: testSite, Kind: alerting.IncidentPhone,
 		Mode: alerting.ModeActual, Class: "gsm", FreqHz: 902.4e6, Wing: wing, Building: "Main",
-		Confidence: 0.87, RunnerUp: "C", Margin: 0.77, Method: "ml",
-		Wings:     []alerting.WingScore{{Wing: wing, Probability: 0.87}, {Wing: "C", Probability: 0.10}},
+		Confidence: 0.87, RunnerUp: runnerUp, Margin: 0.77, Method: "ml",
+		Wings:     []alerting.WingScore{{Wing: wing, Probability: 0.87}, {Wing: runnerUp, Probability: 0.10}},
 		FirstSeen: first, LastSeen: e.now(), Active: true,
 	}
 	for i, s := range sensors {
@@ -325,4 +329,12 @@ func httptestRecorder(h http.Handler, method, path string) *httptest.ResponseRec
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
 	return rec
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
 }

@@ -106,7 +106,7 @@ func templateFuncs(loc *time.Location, now func() time.Time) template.FuncMap {
 		},
 		"future": func(t time.Time) bool { return t.After(now()) },
 		"add":    func(a, b int) int { return a + b },
-		"act": func(inc incidentView, csrf, ret string) actionData {
+		"act": func(inc *incidentView, csrf, ret string) actionData {
 			return actionData{Inc: inc, CSRF: csrf, Return: ret}
 		},
 	}
@@ -114,9 +114,20 @@ func templateFuncs(loc *time.Location, now func() time.Time) template.FuncMap {
 
 // actionData is what the "actions" and "incident-item" templates get.
 type actionData struct {
-	Inc    incidentView
+	Inc    *incidentView
 	CSRF   string
 	Return string // where a plain form sends the browser back to
+}
+
+// span says a duration in words: "10 min", "2 h", "90 s".
+func span(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%d h", d/time.Hour)
+	case d >= time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%d min", d/time.Minute)
+	}
+	return fmt.Sprintf("%.0f s", d.Seconds())
 }
 
 // ago says how long ago in words a glance can read.
@@ -137,7 +148,7 @@ func ago(d time.Duration) string {
 // panelView is the live view's changing part: the plan and the list.
 type panelView struct {
 	Plans     []planView
-	Incidents []incidentView
+	Incidents []*incidentView
 	NeedAck   int
 	Undrawn   outsideSummary
 	Gaps      []coverageGap
@@ -197,10 +208,10 @@ func (s *Server) livePanel(w http.ResponseWriter, r *http.Request, ss session) e
 
 // detailView is the incident page.
 type detailView struct {
-	Inc     incidentView
+	Inc     *incidentView
 	Alerts  []alerting.Alert
-	Chain   []incidentView // earlier incidents it is linked to, newest first
-	Related []incidentView // other incidents in the same wing
+	Chain   []*incidentView // earlier incidents it is linked to, newest first
+	Related []*incidentView // other incidents in the same wing
 }
 
 // maxChain bounds how far the linked history is followed.
@@ -254,7 +265,7 @@ func (s *Server) incidentPage(w http.ResponseWriter, r *http.Request, ss session
 type historyView struct {
 	Q       url.Values
 	Error   string
-	Rows    []incidentView
+	Rows    []*incidentView
 	Wings   []string
 	Kinds   []string
 	Classes []string
@@ -438,7 +449,7 @@ type sensorPageView struct {
 	Bursts    []burstRow
 	Total     int
 	Window    string
-	Incidents []incidentView
+	Incidents []*incidentView
 }
 
 type burstRow struct {
@@ -464,7 +475,8 @@ func (s *Server) sensorPage(w http.ResponseWriter, r *http.Request, ss session) 
 	}
 	now := s.cfg.Now()
 	bursts := s.bursts.since(nil, id, now.Add(-s.cfg.BurstWindow))
-	v := sensorPageView{Sensor: list[i], Choices: shelveChoices, Total: len(bursts), Window: s.cfg.BurstWindow.String()}
+	slices.SortStableFunc(bursts, func(a, b burstRec) int { return a.t.Compare(b.t) })
+	v := sensorPageView{Sensor: list[i], Choices: shelveChoices, Total: len(bursts), Window: span(s.cfg.BurstWindow)}
 	for j := len(bursts) - 1; j >= 0 && len(v.Bursts) < recentBursts; j-- {
 		b := bursts[j]
 		v.Bursts = append(v.Bursts, burstRow{Time: b.t, DurMS: fmt.Sprintf("%.2f", b.durS*1000), Freq: mhz(b.freqHz),

@@ -27,8 +27,11 @@ type wingView struct {
 	Points         string // SVG polygon points
 	LabelX, LabelY float64
 	Alarm          string // worst alarm of its open incidents, "" when none
-	Summary        string // "2 open · 1 unacknowledged" or "No open incident"
-	Image          int    // index of its floor-plan image, or −1
+	Summary        string // "2 open · 1 to acknowledge" or "No open incident"
+	Line1, Line2   string // the summary on two lines, to fit narrow wings
+	NameSize       float64
+	StateSize      float64
+	Image          int // index of its floor-plan image, or −1
 	ImgX, ImgY     float64
 	ImgW, ImgH     float64
 }
@@ -55,7 +58,7 @@ type wingTally struct {
 // plans draws the site: wings coloured by their open incidents' worst
 // alarm, sensors with their status. Incidents outside the walls or without
 // a wing are not drawn (the list and the summary line say them).
-func (s *Server) plans(open []incidentView, states map[string]SensorState, now time.Time) []planView {
+func (s *Server) plans(open []*incidentView, states map[string]SensorState, now time.Time) []planView {
 	tally := map[string]*wingTally{}
 	for _, v := range open {
 		if v.Outside || v.Wing == "" {
@@ -144,15 +147,24 @@ func (s *Server) drawFloor(k floorKey, wingIdx []int, sensors []SensorPlan, tall
 		// The label sits under the wing's top edge, centred on its
 		// centroid's x, so that a sensor in the middle does not hide it.
 		cx, _ := centroid(w.Polygon)
-		wv := wingView{Name: w.Name, Points: pts.String(), LabelX: tx(cx), LabelY: ty(by1) + 44, Image: -1, Summary: "No open incident"}
+		// Type scales with the wing's width (in SVG units) so that the
+		// labels of narrow wings stay inside them.
+		width := (bx1 - bx0) * scale
+		wv := wingView{Name: w.Name, Points: pts.String(), Image: -1, Line1: "No open incident",
+			NameSize: round1(clamp(width/6, 14, 34)), StateSize: round1(clamp(width/12, 10, 24))}
+		wv.LabelX, wv.LabelY = tx(cx), ty(by1)+wv.NameSize*1.4
 		if t := tally[w.Name]; t != nil {
 			wv.Alarm = t.worst
-			wv.Summary = fmt.Sprintf("%d open", t.open)
+			wv.Line1 = fmt.Sprintf("%d open", t.open)
 			if t.needAck > 0 {
-				wv.Summary += fmt.Sprintf(" · %d to acknowledge", t.needAck)
+				wv.Line2 = fmt.Sprintf("%d to acknowledge", t.needAck)
 			} else {
-				wv.Summary += " · " + strings.ToLower(alarmText(t.worst))
+				wv.Line2 = strings.ToLower(alarmText(t.worst))
 			}
+		}
+		wv.Summary = wv.Line1
+		if wv.Line2 != "" {
+			wv.Summary += " · " + wv.Line2
 		}
 		if w.Image != "" {
 			wv.Image = i
@@ -197,6 +209,8 @@ func centroid(poly [][2]float64) (float64, float64) {
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
 
+func clamp(v, lo, hi float64) float64 { return math.Min(math.Max(v, lo), hi) }
+
 // coverageGap is a band some sensors cannot hear.
 type coverageGap struct {
 	Band, Why string
@@ -240,7 +254,7 @@ type outsideSummary struct {
 	NoWingAlarm     string
 }
 
-func summarizeUndrawn(open []incidentView) outsideSummary {
+func summarizeUndrawn(open []*incidentView) outsideSummary {
 	var o outsideSummary
 	for _, v := range open {
 		switch {

@@ -124,12 +124,15 @@ type heardView struct {
 	Shelved bool
 }
 
-func (s *Server) viewIncident(inc alerting.Incident, sensors map[string]SensorState) incidentView {
-	v := incidentView{Incident: inc}
+func (s *Server) viewIncident(inc alerting.Incident, sensors map[string]SensorState) *incidentView {
+	v := &incidentView{Incident: inc}
 	v.Open = inc.Alarm != alerting.AlarmClosed && inc.Resolution == ""
 	v.CanAck = needsAck(inc.Alarm)
 	v.CanSolve = inc.Resolution == ""
 	for _, h := range inc.Sensors {
+		if h.Wing == "" {
+			h.Wing = s.sensors[h.Sensor].Wing // where the plan hangs it
+		}
 		st, ok := sensors[h.Sensor]
 		v.Heard = append(v.Heard, heardView{Heard: h, Shelved: ok && (st.OutOfService || st.ShelvedUntil.After(s.cfg.Now()))})
 	}
@@ -208,8 +211,8 @@ func mhz(hz float64) string {
 // sortForLive puts what needs a person first (unacknowledged, then
 // cleared-unacknowledged, acknowledged, shelved), newest first within a
 // state.
-func sortForLive(v []incidentView) {
-	slices.SortStableFunc(v, func(a, b incidentView) int {
+func sortForLive(v []*incidentView) {
+	slices.SortStableFunc(v, func(a, b *incidentView) int {
 		if c := cmp.Compare(alarmRank(b.Alarm), alarmRank(a.Alarm)); c != 0 {
 			return c
 		}

@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
+	plottext "gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -74,8 +75,8 @@ func (l *burstLog) add(b *alerting.Burst) {
 	}
 }
 
-// since appends to dst the sensor's bursts that start at or after t,
-// oldest first.
+// since appends to dst the sensor's bursts that start at or after t, in
+// the order they arrived (QoS 0 bursts may arrive out of time order).
 func (l *burstLog) since(dst []burstRec, sensor string, t time.Time) []burstRec {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -134,17 +135,24 @@ func buildGrid(bursts []burstRec, now time.Time, window time.Duration, fLo, fHi 
 	for i := range g.cells {
 		g.cells[i] = math.NaN()
 	}
-	colOf := func(f float64) int { return int(math.Floor((f - fLo) / (fHi - fLo) * float64(cols))) }
-	rowOf := func(age float64) int { return int(math.Floor(age / g.ageHiS * float64(rows))) }
+	// A span [lo, hi) covers the cells from floor(lo) to ceil(hi) − 1 (in
+	// cell units), at least one: an edge on a cell boundary does not
+	// spill into the next cell (1e-9 absorbs rounding).
+	cellsOf := func(lo, hi float64) (int, int) {
+		a, b := int(math.Floor(lo)), int(math.Ceil(hi-1e-9))-1
+		return a, max(a, b)
+	}
+	fScale := float64(cols) / (fHi - fLo)
+	tScale := float64(rows) / g.ageHiS
 	for _, b := range bursts {
 		if math.IsNaN(float64(b.dbfs)) {
 			g.unmeasure++
 			continue
 		}
-		c0, c1 := colOf(b.freqHz-float64(b.bwHz)/2), colOf(b.freqHz+float64(b.bwHz)/2)
+		c0, c1 := cellsOf((b.freqHz-float64(b.bwHz)/2-fLo)*fScale, (b.freqHz+float64(b.bwHz)/2-fLo)*fScale)
 		end := b.t.Add(time.Duration(float64(b.durS) * float64(time.Second)))
 		// Newer is a smaller age: the burst's end is its top row.
-		r0, r1 := rowOf(now.Sub(end).Seconds()), rowOf(now.Sub(b.t).Seconds())
+		r0, r1 := cellsOf(now.Sub(end).Seconds()*tScale, now.Sub(b.t).Seconds()*tScale)
 		if c1 < 0 || c0 >= cols || r1 < 0 || r0 >= rows {
 			continue
 		}
@@ -178,11 +186,13 @@ var (
 	waterfallInk        = color.RGBA{0xe8, 0xea, 0xed, 0xff}
 )
 
-// colorMap returns the power colour map over [pMin, pMax].
+// colorMap returns the power colour map for powers in [pMin, pMax]. The
+// map starts a quarter of the span below pMin so that the weakest burst is
+// dark red, not black on the dark background.
 func colorMap(pMin, pMax float64) palette.ColorMap {
 	cm := moreland.ExtendedBlackBody()
 	cm.SetMax(pMax)
-	cm.SetMin(pMin)
+	cm.SetMin(pMin - 0.25*(pMax-pMin))
 	return cm
 }
 
@@ -190,7 +200,7 @@ func colorMap(pMin, pMax float64) palette.ColorMap {
 // the colour map.
 func (g *waterfallGrid) image() *image.RGBA {
 	cm := colorMap(g.pMin, g.pMax)
-	var lut [256]color.RGBA
+	var lut [256]color.RGBA // index i is the power pMin + (pMax − pMin)·i/255
 	for i := range lut {
 		c, err := cm.At(g.pMin + (g.pMax-g.pMin)*float64(i)/255)
 		if err != nil {
@@ -221,7 +231,7 @@ func (ageTicks) Ticks(lo, hi float64) []plot.Tick {
 	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
 	for i := range ticks {
 		if ticks[i].Label != "" {
-			ticks[i].Label = strconv.FormatFloat(-ticks[i].Value, 'f', -1, 64)
+			ticks[i].Label = strconv.FormatFloat(math.Abs(ticks[i].Value), 'f', -1, 64)
 		}
 	}
 	return ticks
@@ -263,14 +273,20 @@ func renderWaterfall(out io.Writer, g waterfallGrid, title string, w, h int) err
 	return nil
 }
 
-// styleDark gives a plot light ink on the page's dark background.
+// styleDark gives a plot light sans-serif ink on the page's dark
+// background, large enough to read on the sensor page.
 func styleDark(p *plot.Plot) {
 	p.BackgroundColor = waterfallBackground
-	p.Title.TextStyle.Color = waterfallInk
+	style := func(st *plottext.Style, size vg.Length) {
+		st.Color = waterfallInk
+		st.Font.Variant = "Sans"
+		st.Font.Size = size
+	}
+	style(&p.Title.TextStyle, vg.Points(15))
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		a.Color = waterfallInk
-		a.Label.TextStyle.Color = waterfallInk
 		a.Tick.Color = waterfallInk
-		a.Tick.Label.Color = waterfallInk
+		style(&a.Label.TextStyle, vg.Points(13))
+		style(&a.Tick.Label, vg.Points(12))
 	}
 }

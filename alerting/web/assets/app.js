@@ -41,7 +41,7 @@
       return false;
     }
     if (flash) flash.hidden = true;
-    if (page === 'live') refresh(); else location.reload();
+    if (page === 'live') refresh(true); else location.reload();
     return true;
   }
 
@@ -150,10 +150,16 @@
 
   let fetching = false;
   let again = false;
-  async function refresh() {
+  let forced = false;
+  // refresh swaps in a new panel. It waits while the operator types in a
+  // resolve form (a swap would lose the note), unless forced after an
+  // action.
+  async function refresh(force) {
     if (!panel) return;
+    if (force === true) forced = true;
     if (fetching) { again = true; return; }
     fetching = true;
+    document.body.dataset.busy = '1';
     try {
       do {
         again = false;
@@ -164,7 +170,10 @@
         const hadFocus = panel.contains(document.activeElement) || document.activeElement === document.body;
         const openResolve = document.querySelector('li.incident details.resolve[open]');
         const openId = openResolve ? openResolve.closest('li.incident').dataset.id : null;
-        if (openResolve && openResolve.contains(document.activeElement)) { setTimeout(refresh, 2000); break; } // do not disturb typing
+        const typing = openResolve && openResolve.contains(document.activeElement) &&
+          /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);
+        if (typing && !forced) { setTimeout(refresh, 2000); break; }
+        forced = false;
         panel.innerHTML = html;
         markSeen();
         const li = selectedId ? document.getElementById('inc-' + selectedId) : null;
@@ -179,6 +188,7 @@
       showError('Live view not updated: ' + e.message);
     } finally {
       fetching = false;
+      delete document.body.dataset.busy;
     }
   }
 
