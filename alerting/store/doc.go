@@ -61,6 +61,23 @@
 // such as an acknowledgement cannot interleave); a small pool of read-only
 // connections serves the web UI concurrently with the ingest.
 //
+// # Ingest
+//
+// The console's ingest path writes with Ingest: statuses, health messages,
+// the fusion's incident updates and the alert events behind them, in one
+// transaction per batch. Batch 100 to 1000 messages: a transaction per
+// message pays a commit (WAL frames, a checkpoint now and then) per message
+// and sustains a few thousand messages per CPU second; batches of a
+// thousand an order of magnitude more (BenchmarkIngest). The payload as
+// received (IncidentAlert.Raw) is stored as is rather than encoded again.
+//
+// # Queries
+//
+// Lists are newest first (first_seen, then id, descending) and walk an
+// index that carries the filter columns, so they stop at the limit. Time
+// windows use the last_seen index when the planner's statistics (ANALYZE
+// with STAT4 samples, run by Prune) say the window is narrow.
+//
 // # Schema migrations
 //
 // migrations/NNNN_name.sql, embedded, are applied in order, each in its own

@@ -48,7 +48,9 @@ type Options struct {
 	// MaxShelve bounds how far ahead Shelve may set a sensor's shelving
 	// (default 7 days): ISA-18.2 shelving is always time-limited.
 	MaxShelve time.Duration
-	Log       *slog.Logger
+	// Log receives migrations and pruning (scoped by the caller, e.g.
+	// With("stage", "store")); nil discards.
+	Log *slog.Logger
 	// Now is the clock (default time.Now); tests set it.
 	Now func() time.Time
 }
@@ -97,7 +99,6 @@ func Open(path string, opt Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	log = log.With("stage", "store")
 
 	common := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=1&_synchronous=NORMAL", busyTimeout)
 	w, err := sql.Open("sqlite", path+"?"+common+"&_journal_mode=WAL&_txlock=immediate")
