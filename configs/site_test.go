@@ -472,6 +472,7 @@ func FuzzParseSite(f *testing.F) {
 				t.Fatalf("wing %+v accepted", w)
 			}
 		}
+		fusionAccepts(t, s)
 		back, err := ParseSite("f.yaml", s.Effective())
 		if err != nil {
 			t.Fatalf("effective plan does not parse: %v\n%s", err, s.Effective())
