@@ -2,6 +2,7 @@ package configs
 
 import (
 	"math"
+	"time"
 
 	"github.com/cellsentry/cellsentry/alerting/fusion"
 )
@@ -63,4 +64,22 @@ func fusionPoints(pg Polygon) []fusion.Point {
 		out[i] = fusion.Point(p)
 	}
 	return out
+}
+
+// FusionConfig is the fuser's configuration from the fusion section:
+// link_days as LinkWithin, hold as CloseAfter (an incident no longer
+// active stays open that long), and offline_after as the silence after
+// which a sensor whose health period the fuser has not yet learnt is
+// offline (HealthInterval = offline_after / fusion.DefaultSilentIntervals;
+// once the fuser has seen a sensor's period, it takes that sensor offline
+// after DefaultSilentIntervals of its own periods). The other fields are
+// left to fusion's defaults.
+func (c *Console) FusionConfig() fusion.Config {
+	f := c.Fusion
+	return fusion.Config{
+		LinkWithin:      time.Duration(f.LinkDays) * day,
+		CloseAfter:      f.Hold.D(),
+		HealthInterval:  f.OfflineAfter.D() / fusion.DefaultSilentIntervals,
+		SilentIntervals: fusion.DefaultSilentIntervals,
+	}
 }

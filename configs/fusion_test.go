@@ -3,6 +3,7 @@ package configs
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/cellsentry/cellsentry/alerting/fusion"
 )
@@ -66,6 +67,40 @@ func TestSiteFusion(t *testing.T) {
 			t.Errorf("perimeter %v, loss %v", fs.Perimeter, fs.PerimeterLossDB)
 		}
 	})
+}
+
+// TestFusionConfig: the console's defaults are fusion's, and the
+// fusion section's values reach the fuser.
+func TestFusionConfig(t *testing.T) {
+	def := mustLoadConsole(t, "testdata/console-good-minimal.yaml").FusionConfig()
+	want := fusion.Config{LinkWithin: fusion.DefaultLinkWithin, CloseAfter: fusion.DefaultCloseAfter,
+		HealthInterval: fusion.DefaultHealthInterval, SilentIntervals: fusion.DefaultSilentIntervals}
+	if def != want {
+		t.Errorf("defaults %+v, want fusion's %+v", def, want)
+	}
+	full := mustLoadConsole(t, "testdata/console-good-full.yaml").FusionConfig()
+	want = fusion.Config{LinkWithin: 30 * 24 * time.Hour, CloseAfter: 2 * time.Minute, HealthInterval: 100 * time.Second, SilentIntervals: 3}
+	if full != want {
+		t.Errorf("full %+v, want %+v", full, want)
+	}
+	// The fuser takes the shipped files, and the ends of every range.
+	c := mustLoadConsole(t, "console.yaml")
+	if _, err := fusion.New(c.Sites()[0].Fusion(), c.FusionConfig()); err != nil {
+		t.Errorf("fusion.New of the shipped files: %v", err)
+	}
+	site := mustLoadSite(t, "testdata/site-good-full.yaml").Fusion()
+	for _, f := range []string{
+		"{link_days: 1, offline_after: 10s, hold: 1s}",
+		"{link_days: 365, offline_after: 24h, hold: 1h}",
+	} {
+		c, err := ParseConsole("c.yaml", []byte("console: {sites: [s.yaml]}\nmqtt: {broker: \"ssl://b:8883\", username: u}\n"+users1+"fusion: "+f+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fusion.New(site, c.FusionConfig()); err != nil {
+			t.Errorf("fusion.New with %s: %v", f, err)
+		}
+	}
 }
 
 // fpts makes fusion points of x, y pairs.
