@@ -72,8 +72,8 @@ type Config struct {
 	// MaxOpen bounds the incidents in Open (active, or recently ended);
 	// beyond it the one changed longest ago is closed. Default 1024.
 	MaxOpen int
-	// MaxHistory bounds the ended incidents kept for linking. Default
-	// 10000.
+	// MaxHistory bounds the ended incidents kept for linking, per wing
+	// (and for outside). Default 10000.
 	MaxHistory int
 	// MaxSensors bounds the sensors tracked (the site's and any other that
 	// speaks); messages of further sensors are dropped. Default 4096.

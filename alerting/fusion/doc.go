@@ -71,9 +71,9 @@
 // channels, end) in a bounded history: a later incident of the same class
 // and mode on the same channel(s) in the same wing, starting within
 // Config.LinkWithin of its end, gets LinkedTo the latest such one. Open
-// incidents are bounded by Config.MaxOpen, the history by MaxHistory, the
-// sensors by MaxSensors, an incident's alerts by one per sensor; nothing
-// grows with time.
+// incidents are bounded by Config.MaxOpen, the history by MaxHistory per
+// wing, the sensors by MaxSensors, an incident's alerts by one per sensor;
+// nothing grows with time.
 //
 // Incident ids are <site>-<class>-<first seen, UTC, ms>-<channel kHz> for
 // phones and <site>-<sensor>-<kind>-<time> for sensor incidents: the same

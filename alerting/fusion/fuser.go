@@ -33,9 +33,10 @@ type Fuser struct {
 	retiredQ []string
 	retiredN int
 
-	open    []*incident
-	history []histEntry // ring of ended incidents, for linking
-	histN   int         // entries written (history[histN%len] is next)
+	open []*incident
+	// history keeps the ended phone incidents for linking, a ring per
+	// place (wing or OutsideWing), so that a link looks at its place only.
+	history map[string]*histRing
 	ids     map[string]bool
 
 	obs   []observation // scratch
@@ -101,6 +102,12 @@ type incident struct {
 	closed     bool
 }
 
+// histRing is a ring of ended incidents of one place.
+type histRing struct {
+	e []histEntry
+	n int // entries written; e[n%cap] is next once full
+}
+
 // histEntry is an ended incident, kept for linking.
 type histEntry struct {
 	id, class, mode, wing string // wing: OutsideWing when outside
@@ -133,7 +140,7 @@ func New(site *Site, cfg Config) (*Fuser, error) {
 		cfg: cfg, site: site, m: newModel(site, &cfg),
 		sensorIdx: map[string]int{}, sensors: map[string]*sensorState{}, alerts: map[string]*alertState{},
 		retired: map[string]int{}, ids: map[string]bool{},
-		history: make([]histEntry, 0, min(cfg.MaxHistory, 1024)),
+		history: map[string]*histRing{},
 		obs:     make([]observation, len(site.Sensors)),
 	}
 	for i := range site.Sensors {
@@ -766,9 +773,11 @@ func (f *Fuser) link(inc *incident) string {
 			ok(o.inc.ID, o.inc.Class, o.inc.Mode, linkWing(&o.inc), o.inc.FreqsHz, s[0], s[1], o.inc.LastSeen)
 		}
 	}
-	for i := range f.history {
-		h := &f.history[i]
-		ok(h.id, h.class, h.mode, h.wing, h.freqs, h.lo, h.hi, h.last)
+	if r := f.history[w]; r != nil {
+		for i := range r.e {
+			h := &r.e[i]
+			ok(h.id, h.class, h.mode, h.wing, h.freqs, h.lo, h.hi, h.last)
+		}
 	}
 	return best
 }
@@ -796,12 +805,17 @@ func (f *Fuser) close(i int) {
 	}
 	s := spanOf(inc)
 	h := histEntry{id: x.ID, class: x.Class, mode: x.Mode, wing: linkWing(x), freqs: slices.Clone(x.FreqsHz), lo: s[0], hi: s[1], last: x.LastSeen}
-	if len(f.history) < f.cfg.MaxHistory {
-		f.history = append(f.history, h)
-	} else {
-		f.history[f.histN%f.cfg.MaxHistory] = h
+	r := f.history[h.wing]
+	if r == nil {
+		r = &histRing{}
+		f.history[h.wing] = r
 	}
-	f.histN++
+	if len(r.e) < f.cfg.MaxHistory {
+		r.e = append(r.e, h)
+	} else {
+		r.e[r.n%f.cfg.MaxHistory] = h
+	}
+	r.n++
 }
 
 // Advance moves time on: alerts silent for AlertTimeout end, sensors

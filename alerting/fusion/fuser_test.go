@@ -571,8 +571,12 @@ func TestBounded(t *testing.T) {
 		}
 	}
 	st := f.Stats()
-	if st.Evicted != 92 || st.Open != 8 || len(f.alerts) != 8 || len(f.history) != 16 {
-		t.Errorf("stats %+v, %d alerts kept, %d history", st, len(f.alerts), len(f.history))
+	hist := 0
+	for _, r := range f.history {
+		hist += len(r.e)
+	}
+	if st.Evicted != 92 || st.Open != 8 || len(f.alerts) != 8 || hist != 16 || len(f.history) != 1 {
+		t.Errorf("stats %+v, %d alerts kept, %d history in %d places", st, len(f.alerts), hist, len(f.history))
 	}
 }
 
