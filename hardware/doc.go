@@ -1,6 +1,29 @@
 // Package hardware is the sensor box around the radio: the Raspberry Pi's
-// health (CPU temperature, throttling, free disk for the alert queue) and,
-// through periph.io, the status LED, the local alarm output and the tamper
-// switch. On a machine without these (CI, a laptop, the demo) every reading
-// says it is unavailable and the daemon runs on.
+// health (CPU temperature, throttling and under-voltage, free disk for the
+// alert queue) and, through periph.io, the status LED, the local alarm
+// output (buzzer or relay) and the tamper switch.
+//
+// # Board
+//
+// Open initialises periph's host drivers once, looks the configured pins up
+// by name (GPIO17 …) and returns a Board:
+//
+//   - SetState picks the status LED's pattern (ok, alerting, degraded, no
+//     broker, off); one goroutine steps it every 100 ms.
+//   - Alarm switches the local alarm; it switches itself off after
+//     Config.AlarmMaxOn so a stuck alert cannot sound forever, and stays off
+//     until Alarm(false) re-arms it.
+//   - The tamper switch is polled and debounced; every debounced change is
+//     sent on Tamper() and an opening latches Tampered() until AckTamper.
+//
+// On a machine without GPIO (CI, a laptop, the demo) Open logs so once and
+// returns a Board whose outputs do nothing and whose tamper input never
+// fires; Available reports which. New builds a Board on given pins, e.g.
+// periph's gpiotest fakes, for tests of the code that drives it.
+//
+// # Health
+//
+// Monitor.Health reads a snapshot (CPUTemperature, ReadThrottled with the
+// vcgencmd fallback, DiskSpace) from paths a test can point at testdata
+// trees; Health.Degraded lists why the sensor is degraded, if it is.
 package hardware

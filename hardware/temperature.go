@@ -50,9 +50,20 @@ func CPUTemperature(root string) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("cpu temperature: %w", err)
 	}
-	milli, err := strconv.ParseInt(strings.TrimSpace(string(raw)), 10, 64)
+	c, err := parseMillidegrees(raw)
 	if err != nil {
-		return 0, fmt.Errorf("cpu temperature: %s: %q is not millidegrees", p, strings.TrimSpace(string(raw)))
+		return 0, fmt.Errorf("cpu temperature: %s: %w", p, err)
+	}
+	return c, nil
+}
+
+// parseMillidegrees parses a thermal zone's temp file: millidegrees
+// Celsius as a decimal integer (negative below 0 °C), a newline after.
+func parseMillidegrees(raw []byte) (float64, error) {
+	s := strings.TrimSpace(string(raw))
+	milli, err := strconv.ParseInt(s, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not millidegrees", s)
 	}
 	return float64(milli) / 1000, nil
 }
