@@ -184,7 +184,8 @@ func (p *Publisher) origin(o *alerting.Origin) error {
 	return nil
 }
 
-// PublishHealth sends a health message (QoS 1, not retained) if connected.
+// PublishHealth sends a health message (QoS 1, retained: it is the
+// sensor's latest state, which a console starting later needs) if connected.
 // It is not queued: while offline it returns ErrOffline and the message is
 // dropped, since the next one supersedes it; a message not yet sent when
 // the next arrives is replaced by it.

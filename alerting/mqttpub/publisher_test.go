@@ -64,7 +64,7 @@ func TestAlertArrivesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	if h := expectKind(t, sub, alerting.KindHealth); h.QoS != 1 || h.Retained {
-		t.Errorf("health delivered with QoS %d retained %t, want QoS 1, not retained", h.QoS, h.Retained)
+		t.Errorf("health delivered with QoS %d retained %t, want QoS 1 (a live subscriber gets the retain flag cleared)", h.QoS, h.Retained)
 	}
 	if err := r.PublishBurst(&alerting.Burst{Time: time.Now(), DurationS: 0.000577, FreqHz: 897.4e6, BandwidthHz: 200e3,
 		PowerDBFS: -20, PowerDBm: alerting.Unknown, SNR: 18, Class: "gsm"}); err != nil {

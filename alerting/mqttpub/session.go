@@ -169,7 +169,7 @@ func (s *session) serve(ctx context.Context) error {
 			}
 		case <-notify:
 		case b := <-p.health:
-			s.side(sendReq{topic: p.topicHealth, qos: 1, data: b}, func(st *Stats) { st.HealthSent++ }, func(st *Stats) { st.HealthDropped++ })
+			s.side(sendReq{topic: p.topicHealth, qos: 1, retained: true, data: b}, func(st *Stats) { st.HealthSent++ }, func(st *Stats) { st.HealthDropped++ })
 		case b := <-p.bursts:
 			s.side(sendReq{topic: p.topicBurst, qos: 0, data: b}, func(st *Stats) { st.BurstsSent++ }, func(st *Stats) { st.BurstsDropped++ })
 		case err := <-s.lost:

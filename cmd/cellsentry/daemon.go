@@ -17,6 +17,7 @@ import (
 	"github.com/cellsentry/cellsentry/dsp/pipeline"
 	"github.com/cellsentry/cellsentry/sdr"
 	"github.com/cellsentry/cellsentry/sdr/hop"
+	"github.com/cellsentry/cellsentry/sdr/uri"
 )
 
 // The daemon's stages, as the loop below sees them. Each interface lists
@@ -61,6 +62,28 @@ type dongleRun struct {
 	lastWall time.Time // wall time it arrived
 	center   float64   // tuning of the latest block
 	state    string
+
+	selftest []string                         // the start-up self-test's findings
+	onEvent  func(dr *dongleRun, e uri.Event) // the daemon's reaction to a source event
+}
+
+// sourceEvent is called by a live source (from its own goroutine) when the
+// dongle or the rtl_tcp connection is lost, retried or back.
+func (dr *dongleRun) sourceEvent(e uri.Event) {
+	switch e.Kind {
+	case "lost":
+		dr.setState("lost", e.Err)
+	case "retrying":
+		dr.setState("reopening", e.Err)
+	case "back":
+		dr.setState("streaming", nil)
+	}
+	dr.mu.Lock()
+	on := dr.onEvent
+	dr.mu.Unlock()
+	if on != nil {
+		on(dr, e)
+	}
 }
 
 // daemon runs dongles → pipelines → tracker → sink, and reports health.
@@ -91,6 +114,24 @@ type daemon struct {
 	alertBuf    []alerting.Alert
 	evSeq       int
 	open        int // alerts open, for the status line
+}
+
+// sourceEvent tells health at once that a source was lost or is back: a
+// blind sensor is a security event, not a line in the next periodic
+// message. Retries are only logged (they repeat with the backoff).
+func (d *daemon) sourceEvent(dr *dongleRun, e uri.Event) {
+	switch e.Kind {
+	case "lost":
+		d.log.Error("source lost; retrying", "source", dr.name, "err", e.Err)
+		d.noteEvent(fmt.Sprintf("source %s lost: %v", dr.name, e.Err))
+	case "retrying":
+		d.log.Warn("source still lost", "source", dr.name, "err", e.Err)
+		return
+	case "back":
+		d.log.Info("source back", "source", dr.name, "gap", e.Gap)
+		d.noteEvent(fmt.Sprintf("source %s back after %s", dr.name, e.Gap.Round(time.Millisecond)))
+	}
+	go d.publishHealth()
 }
 
 // noteEvent records something a technician must see in the next health

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,6 +25,7 @@ import (
 	"github.com/cellsentry/cellsentry/hardware"
 	"github.com/cellsentry/cellsentry/sdr"
 	"github.com/cellsentry/cellsentry/sdr/hop"
+	"github.com/cellsentry/cellsentry/sdr/selftest"
 	"github.com/cellsentry/cellsentry/sdr/uri"
 )
 
@@ -422,6 +424,12 @@ func startRadio(ctx context.Context, cfg *configs.Config, f *runFlags, tr *track
 		if err != nil {
 			return fail(fmt.Errorf("%s: radio.dongles[%d] (%s): %w", cfg.File(), i, dg.Name, err))
 		}
+		for _, line := range dr.selftest {
+			d.noteEvent(line)
+		}
+		dr.mu.Lock()
+		dr.onEvent = d.sourceEvent
+		dr.mu.Unlock()
 		r.srcs = append(r.srcs, dr.src)
 		d.dongles = append(d.dongles, dr)
 	}
@@ -450,13 +458,36 @@ func openDongle(ctx context.Context, cfg *configs.Config, i int, f *runFlags, lo
 	if err != nil {
 		return nil, err
 	}
-	src, err := uri.Open(ctx, spec)
+	dr := &dongleRun{name: dg.Name, block: runBlock, pipes: map[string]*pipeline.Pipeline{}, state: "starting"}
+	src, err := uri.OpenWith(ctx, spec, uri.Options{OnEvent: dr.sourceEvent})
 	if err != nil {
 		return nil, err
 	}
 	live := spec.Kind == uri.RTLSDR || spec.Kind == uri.RTLTCP
 	gain := dg.Gain
-	dr := &dongleRun{name: dg.Name, block: runBlock, pipes: map[string]*pipeline.Pipeline{}, state: "starting"}
+	if live {
+		// Self-test before streaming: the rate actually delivered,
+		// clipping at this gain, a sane floor. Only a radio that delivers
+		// nothing is refused; the rest is told in health and the log.
+		rep, err := selftest.Run(ctx, src, src.Rate(), selftest.Options{Duration: time.Second, Realtime: true})
+		if err != nil {
+			src.Close()
+			return nil, fmt.Errorf("self-test: %w", err)
+		}
+		if rep.Samples == 0 {
+			src.Close()
+			return nil, errors.New("self-test: the radio delivered no samples")
+		}
+		for _, c := range rep.Checks {
+			if c.Status == selftest.Warn || c.Status == selftest.Fail {
+				dr.selftest = append(dr.selftest, fmt.Sprintf("self-test %s: %s %s: %s", dg.Name, c.Name, c.Status, c.Detail))
+				log.Warn("self-test", "dongle", dg.Name, "check", c.Name, "status", c.Status, "detail", c.Detail)
+			}
+		}
+		if len(dr.selftest) == 0 {
+			dr.selftest = []string{fmt.Sprintf("self-test %s: pass (%d samples in %.1f s)", dg.Name, rep.Samples, rep.Seconds)}
+		}
+	}
 	var s sdr.Source = src
 	scan := spec.Kind != uri.File && !f.noScan
 	if scan {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,7 +22,9 @@ import (
 	"github.com/cellsentry/cellsentry/alerting"
 	"github.com/cellsentry/cellsentry/alerting/mosquittotest"
 	"github.com/cellsentry/cellsentry/alerting/queue"
+	"github.com/cellsentry/cellsentry/sdr/rtltcp"
 	"github.com/cellsentry/cellsentry/sdr/sigmf"
+	"github.com/cellsentry/cellsentry/sdr/sim"
 )
 
 // TestMain lets a test start this test binary as the cellsentry command
@@ -427,5 +430,72 @@ func TestRunReloadOnSIGHUP(t *testing.T) {
 	st := collect(t, sub.Messages()).status
 	if last := st[len(st)-1]; last.State != "offline" || last.Reason != "shutdown" {
 		t.Fatalf("last status %+v", last)
+	}
+}
+
+// A live source: the start-up self-test is published in the first
+// (retained) health message; a lost rtl_tcp server is told at once and its
+// return too, and the sensor is blind in between.
+func TestRunRTLTCPLostAndBack(t *testing.T) {
+	serve := func(addr string) (string, func()) {
+		sc, err := sim.Builtin("gsm-call")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc.Duration = 10 * time.Minute
+		src, err := sc.Open("a1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = rtltcp.Serve(ctx, ln, src, rtltcp.ServerOptions{})
+		}()
+		return ln.Addr().String(), func() { cancel(); ln.Close(); <-done; src.Close() }
+	}
+	addr, stopServer := serve("127.0.0.1:0")
+	b := testBroker(t)
+	sub := consoleSub(t, b.URL())
+	dir := t.TempDir()
+	cfg := testSensorConfig(t, dir, "rtltcp://"+addr, b.URL(), "sensor-secret", "")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, stderr, done := runInProcess(ctx, "--config", cfg)
+	events := func() string {
+		var all []string
+		for _, h := range collect(t, sub.Messages()).health {
+			all = append(all, h.Events...)
+		}
+		return strings.Join(all, "\n")
+	}
+	waitFor(t, "the self-test in health", 30*time.Second, func() bool { return strings.Contains(events(), "self-test dongle0") }, stderr.String)
+	stopServer()
+	lostAt := time.Now()
+	waitFor(t, "the loss in health", 10*time.Second, func() bool { return strings.Contains(events(), "source dongle0 lost") }, stderr.String)
+	t.Logf("loss published %v after the server stopped", time.Since(lostAt).Round(time.Millisecond))
+	_, stopServer = serve(addr)
+	defer stopServer()
+	waitFor(t, "the return in health", 30*time.Second, func() bool { return strings.Contains(events(), "source dongle0 back") }, stderr.String)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr)
+	}
+	// A console connecting now gets the sensor's last health, retained.
+	late := consoleSub(t, b.URL())
+	late.WaitCount(2, 5*time.Second)
+	retainedHealth := false
+	for _, m := range late.Messages() {
+		if m.Retained && strings.HasSuffix(m.Topic, "/health") {
+			retainedHealth = true
+		}
+	}
+	if !retainedHealth {
+		t.Error("no retained health for a late subscriber")
 	}
 }

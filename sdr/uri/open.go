@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cellsentry/cellsentry/sdr"
 	"github.com/cellsentry/cellsentry/sdr/resilient"
@@ -58,19 +59,41 @@ var ErrNotTunable = errors.New("a recording cannot be retuned")
 //
 // Every error names the URI.
 func Open(ctx context.Context, s Spec) (Source, error) {
-	src, err := open(ctx, s)
+	return OpenWith(ctx, s, Options{})
+}
+
+// Event is something that happened to a live source after it opened: a
+// dongle or an rtl_tcp connection lost, an attempt to get it back failed,
+// and it back. A daemon reports these at once (a blind sensor is a
+// security event) rather than waiting for samples to be missed.
+type Event struct {
+	Kind string        // "lost", "retrying", "back"
+	Err  error         // why it was lost, or why the attempt failed
+	Gap  time.Duration // back: the time without samples, when known
+}
+
+// Options are the hooks of OpenWith.
+type Options struct {
+	// OnEvent, if set, is called from the source's own goroutine for
+	// every Event of a dongle or an rtl_tcp connection; it must not block.
+	OnEvent func(Event)
+}
+
+// OpenWith is Open with hooks.
+func OpenWith(ctx context.Context, s Spec, opt Options) (Source, error) {
+	src, err := open(ctx, s, opt)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", s, err)
 	}
 	return src, nil
 }
 
-func open(ctx context.Context, s Spec) (Source, error) {
+func open(ctx context.Context, s Spec, opt Options) (Source, error) {
 	switch s.Kind {
 	case RTLSDR:
-		return openRTLSDR(ctx, s)
+		return openRTLSDR(ctx, s, opt)
 	case RTLTCP:
-		return openRTLTCP(ctx, s)
+		return openRTLTCP(ctx, s, opt)
 	case Sim:
 		return openSim(s)
 	case File:
@@ -83,7 +106,7 @@ func open(ctx context.Context, s Spec) (Source, error) {
 // count in.
 func tenths(db float64) int { return int(math.Round(db * 10)) }
 
-func openRTLSDR(ctx context.Context, s Spec) (Source, error) {
+func openRTLSDR(ctx context.Context, s Spec, opt Options) (Source, error) {
 	if !rtlsdr.Built {
 		// Say how to rebuild before complaining about parameters the
 		// binary could not use anyway.
@@ -118,9 +141,26 @@ func openRTLSDR(ctx context.Context, s Spec) (Source, error) {
 			return first, nil
 		}
 		return rtlsdr.OpenSource(cfg)
-	}, resilient.Options{})
+	}, resilient.Options{OnEvent: resilientEvents(opt.OnEvent)})
 	r.Tune(s.Freq)
 	return dongle{r, first.Rate()}, nil
+}
+
+// resilientEvents translates the resilient reader's events.
+func resilientEvents(on func(Event)) func(resilient.Event) {
+	if on == nil {
+		return nil
+	}
+	return func(e resilient.Event) {
+		switch e.Kind {
+		case resilient.Lost:
+			on(Event{Kind: "lost", Err: e.Err})
+		case resilient.Retrying:
+			on(Event{Kind: "retrying", Err: e.Err})
+		case resilient.Reopened:
+			on(Event{Kind: "back", Gap: e.Gap})
+		}
+	}
 }
 
 // dongle is a resilient reader over a USB dongle, with the rate it was
@@ -132,19 +172,33 @@ type dongle struct {
 
 func (d dongle) Rate() float64 { return d.rate }
 
-func openRTLTCP(ctx context.Context, s Spec) (Source, error) {
-	opt := rtltcp.Options{
+func openRTLTCP(ctx context.Context, s Spec, opt Options) (Source, error) {
+	o := rtltcp.Options{
 		Center:     s.Freq,
 		SampleRate: s.Rate,
 		PPM:        int(math.Round(s.PPM)),
 		Reconnect:  true,
 	}
+	if on := opt.OnEvent; on != nil {
+		rate := s.Rate
+		if rate == 0 {
+			rate = 2.4e6
+		}
+		o.OnEvent = func(e rtltcp.Event) {
+			switch e.Kind {
+			case rtltcp.Disconnected:
+				on(Event{Kind: "lost", Err: e.Err})
+			case rtltcp.Reconnected:
+				on(Event{Kind: "back", Gap: time.Duration(float64(e.Gap) / rate * float64(time.Second))})
+			}
+		}
+	}
 	if s.GainSet && !s.GainAuto {
 		// rtl_tcp reads a gain of 0 as "automatic"; 0.1 dB asks for the
 		// lowest manual step instead.
-		opt.Gain = max(tenths(s.Gain), 1)
+		o.Gain = max(tenths(s.Gain), 1)
 	}
-	c, err := rtltcp.Dial(ctx, s.Addr, opt)
+	c, err := rtltcp.Dial(ctx, s.Addr, o)
 	if err != nil {
 		return nil, err
 	}

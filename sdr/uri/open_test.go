@@ -454,3 +454,60 @@ func TestOpenErrors(t *testing.T) {
 		})
 	}
 }
+
+// A dropped rtl_tcp server is reported through OnEvent at once, and its
+// return too, while the reader keeps reading.
+func TestOpenWithEvents(t *testing.T) {
+	sc, err := sim.Load(writeToneScene(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(addr string) (string, func()) {
+		src, err := sc.Open("s1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = rtltcp.Serve(ctx, ln, src, rtltcp.ServerOptions{}) }()
+		return ln.Addr().String(), func() { cancel(); ln.Close(); <-done; src.Close() }
+	}
+	addr, stop := serve("127.0.0.1:0")
+	var mu sync.Mutex
+	var kinds []string
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	src, err := OpenWith(ctx, mustParse(t, "rtltcp://"+addr+"?freq=900.05M&rate=1M"), Options{OnEvent: func(e Event) {
+		mu.Lock()
+		kinds = append(kinds, e.Kind)
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	got := func() string { mu.Lock(); defer mu.Unlock(); return strings.Join(kinds, ",") }
+	buf := make([]complex64, 4096)
+	read := func(until string) {
+		for got() != until {
+			if ctx.Err() != nil {
+				t.Fatalf("events %q, waiting for %q", got(), until)
+			}
+			b := sdr.Block{Samples: buf}
+			_ = src.ReadBlock(&b)
+		}
+	}
+	b := sdr.Block{Samples: buf}
+	if err := src.ReadBlock(&b); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	read("lost")
+	_, stop = serve(addr)
+	defer stop()
+	read("lost,back")
+}
