@@ -82,6 +82,7 @@ type Subscriber struct {
 	order []string // ring of seen keys, oldest first at next
 	next  int
 	conn  bool
+	c     mqtt.Client
 }
 
 type inbound struct {
@@ -214,6 +215,9 @@ func (s *Subscriber) Run(ctx context.Context) error {
 		s.log.Warn("connection to the broker lost; reconnecting", "broker", s.cfg.Broker, "err", err)
 	})
 	c := mqtt.NewClient(o)
+	s.mu.Lock()
+	s.c = c
+	s.mu.Unlock()
 	c.Connect() // with ConnectRetry the token completes only once connected; errors are retried
 	done := make(chan struct{})
 	go func() {
@@ -232,6 +236,19 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	close(stop)
 	c.Disconnect(250)
 	return nil
+}
+
+// Publish sends payload on topic at QoS 1 over the subscription's
+// connection (the console publishes its incidents this way); it does not
+// wait and drops the message while disconnected.
+func (s *Subscriber) Publish(topic string, payload []byte) {
+	s.mu.Lock()
+	c, up := s.c, s.conn
+	s.mu.Unlock()
+	if c == nil || !up {
+		return
+	}
+	c.Publish(topic, 1, false, payload)
 }
 
 // Inject handles one message as if it had arrived from the broker (the
