@@ -633,3 +633,19 @@ func TestOpenLooksUpPins(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkSampleTamper is the tamper poll's cost per sample (it runs
+// every 10 ms), debounce included, on a fake pin.
+func BenchmarkSampleTamper(b *testing.B) {
+	pin := &gpiotest.Pin{N: "TAMPER"}
+	cfg, _ := Config{TamperPull: "none"}.withDefaults()
+	bd := newBoard(cfg, Pins{Tamper: pin}, true, slog.New(slog.DiscardHandler))
+	now := t0
+	b.ReportAllocs()
+	b.SetBytes(1) // one sample
+	for b.Loop() {
+		now = now.Add(10 * time.Millisecond)
+		bd.sampleTamper(now)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds()/1e6, "Msamples/s")
+}

@@ -138,6 +138,7 @@ func TestReadThrottled(t *testing.T) {
 		{"pi all clear", []string{"testdata/throttled/ok/get_throttled"}, 0, "testdata/throttled/ok/get_throttled", ""},
 		{"first match wins", []string{"testdata/throttled/none/get_throttled", "testdata/throttled/u*-now/get_throttled", "testdata/throttled/ok/get_throttled"},
 			0x50005, "testdata/throttled/undervolt-now/get_throttled", ""},
+		{"since boot", []string{"testdata/throttled/since-boot/get_throttled"}, UnderVoltageOccurred | ThrottledOccurred, "testdata/throttled/since-boot/get_throttled", ""},
 		{"garbage", []string{"testdata/throttled/garbage/get_throttled"}, 0, "",
 			`throttling: testdata/throttled/garbage/get_throttled: "throttled" is not a 32-bit hexadecimal bit field`},
 		{"no file", []string{"testdata/throttled/none/get_throttled"}, 0, "", "throttling: no get_throttled file: not available on this machine"},
