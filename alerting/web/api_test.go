@@ -2,9 +2,11 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -308,6 +310,15 @@ func TestHeaders(t *testing.T) {
 			if !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Secure != tc.wantSecure || len(ck.Value) < 40 {
 				t.Errorf("cookie HttpOnly=%v SameSite=%v Secure=%v len=%d", ck.HttpOnly, ck.SameSite, ck.Secure, len(ck.Value))
 			}
+			// A request that came over TLS always gets a Secure cookie.
+			req := httptest.NewRequest("POST", "/api/login", strings.NewReader(`{"user":"alice","password":"alice-pw"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.TLS = &tls.ConnectionState{}
+			rec := httptest.NewRecorder()
+			e.srv.Handler().ServeHTTP(rec, req)
+			if cks := rec.Result().Cookies(); len(cks) != 1 || !cks[0].Secure {
+				t.Errorf("over TLS: cookies %v, want one Secure", cks)
+			}
 			for _, path := range []string{"/login", "/api/incidents"} {
 				h := c.get(path).header
 				if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "unsafe-inline") {
@@ -563,5 +574,47 @@ func TestHealthz(t *testing.T) {
 	rec := httptestRecorder(srv.Handler(), "GET", "/healthz")
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("closed store: %d, want 503", rec.Code)
+	}
+}
+
+func TestHistoryPage(t *testing.T) {
+	e := newEnv(t, false)
+	e.phone("inc-a", "A", "sA")
+	e.phone("inc-b", "B", "sB")
+	test := e.phone("inc-t", "B", "sB")
+	test.Mode = alerting.ModeTest
+	if _, err := e.st.SaveIncident(context.Background(), &test); err != nil {
+		t.Fatal(err)
+	}
+	c := e.login("alice")
+	for _, tc := range []struct {
+		name, query string
+		status      int
+		has, hasnt  []string
+	}{
+		{"everything", "", http.StatusOK, []string{"/incidents/inc-a", "/incidents/inc-b", "/incidents/inc-t"}, nil},
+		{"one wing", "?wing=B", http.StatusOK, []string{"/incidents/inc-b", "/incidents/inc-t"}, []string{"/incidents/inc-a"}},
+		{"test mode", "?mode=test", http.StatusOK, []string{"/incidents/inc-t"}, []string{"/incidents/inc-a", "/incidents/inc-b"}},
+		{"export keeps the filters", "?wing=B&mode=test", http.StatusOK, []string{`href="/api/export.csv?mode=test&amp;wing=B"`}, nil},
+		{"a page of one, and the next", "?limit=1", http.StatusOK, []string{`href="/history?limit=1&amp;offset=1"`}, nil},
+		{"bad filter", "?since=yesterday", http.StatusBadRequest,
+			[]string{`query parameter &#34;since&#34;: &#34;yesterday&#34; is not a date`}, []string{"/incidents/inc-a"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.get("/history" + tc.query)
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d", r.status, tc.status)
+			}
+			for _, s := range tc.has {
+				if !strings.Contains(r.body, s) {
+					t.Errorf("page lacks %s", s)
+				}
+			}
+			for _, s := range tc.hasnt {
+				if strings.Contains(r.body, s) {
+					t.Errorf("page has %s", s)
+				}
+			}
+		})
 	}
 }

@@ -7,10 +7,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -167,6 +169,32 @@ func focus(t *testing.T, ctx context.Context, id string) {
 	t.Helper()
 	if !eval[bool](t, ctx, `(() => { const el = document.getElementById(`+strconv.Quote(id)+`); if (!el) return false; el.focus(); return true; })()`) {
 		t.Fatalf("no element #%s to focus", id)
+	}
+}
+
+// consoleErrors collects the page's errors from now on: uncaught
+// exceptions, console.error, and browser log errors such as a resource
+// that failed to load or a Content-Security-Policy violation.
+func consoleErrors(ctx context.Context) func() []string {
+	var mu sync.Mutex
+	var errs []string
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
+				mu.Lock()
+				errs = append(errs, fmt.Sprintf("%s %s (%s)", m.Type, m.Text, m.URL))
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(errs)
 	}
 }
 
@@ -448,8 +476,9 @@ func TestBrowserKeyboardAck(t *testing.T) {
 	})
 }
 
-// TestBrowserScreenshots renders a busy night for the docs: with
-// UPDATE_SCREENSHOTS=1 it writes docs/console-*.png.
+// TestBrowserScreenshots renders a busy night on every page, checks that no
+// page has a script error or a CSP violation, and with UPDATE_SCREENSHOTS=1
+// writes docs/console-*.png.
 func TestBrowserScreenshots(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, false)
@@ -500,6 +529,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	}
 
 	ctx := tab(t)
+	errs := consoleErrors(ctx)
 	run(t, ctx, chromedp.EmulateViewport(1920, 1080))
 	openLive(t, ctx, e, "tom")
 	e.srv.IncidentChanged(b)
@@ -536,6 +566,11 @@ func TestBrowserScreenshots(t *testing.T) {
 			}
 			if cfg.Width != 1920 || cfg.Height < 1080 {
 				t.Errorf("screenshot %d×%d, want 1920 wide, at least 1080 high", cfg.Width, cfg.Height)
+			}
+			// Every page runs its script and loads its parts under the
+			// CSP without an error.
+			if e := errs(); len(e) > 0 {
+				t.Errorf("page errors: %q", e)
 			}
 			if os.Getenv("UPDATE_SCREENSHOTS") == "1" {
 				name := filepath.Join("..", "..", "docs", "console-"+s.name+".png")

@@ -201,7 +201,7 @@ func (e *env) phone(id, wing string, sensors ...string) alerting.Incident {
 		FirstSeen: first, LastSeen: e.now(), Active: true,
 	}
 	for i, s := range sensors {
-		inc.Sensors = append(inc.Sensors, alerting.Heard{Sensor: s, AlertID: fmt.Sprintf("%s.%s-gsm-1", testSite, s),
+		inc.Sensors = append(inc.Sensors, alerting.Heard{Sensor: s, AlertID: fmt.Sprintf("%s.%s-gsm-%s", testSite, s, id),
 			PowerDBm: alerting.Level(-52 - 9*i), Bursts: 40 - i, LastSeen: e.now()})
 	}
 	out, err := e.st.SaveIncident(context.Background(), &inc)

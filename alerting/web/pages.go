@@ -271,9 +271,9 @@ type historyView struct {
 	Classes []string
 	Alarms  []string
 	Modes   []string
-	Export  string // query string for the CSV export
-	Prev    string
-	Next    string
+	Export  template.URL // the CSV export of the same filters
+	Prev    template.URL
+	Next    template.URL
 	From    int // 1-based number of the first row
 }
 
@@ -317,15 +317,16 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request, ss session)
 			export.Set(k, vs[0])
 		}
 	}
-	v.Export = export.Encode()
-	page := func(off int) string {
+	// url.Values.Encode escapes every value: the links are safe as URLs.
+	v.Export = template.URL("/api/export.csv?" + export.Encode())
+	page := func(off int) template.URL {
 		p := url.Values{}
 		for k, vs := range export {
 			p[k] = vs
 		}
 		p.Set("offset", strconv.Itoa(off))
 		p.Set("limit", strconv.Itoa(f.Limit))
-		return "?" + p.Encode()
+		return template.URL("/history?" + p.Encode())
 	}
 	if f.Offset > 0 {
 		v.Prev = page(max(f.Offset-f.Limit, 0))

@@ -134,9 +134,13 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// IncidentChanged tells the open pages that inc is new or changed. It
-// never blocks: when the browsers cannot keep up they are told to reload.
+// IncidentChanged tells the open pages that inc (as the store returned it,
+// with its alarm state) is new or changed. It never blocks: when the
+// browsers cannot keep up they are told to reload.
 func (s *Server) IncidentChanged(inc alerting.Incident) {
+	if inc.Site != "" && inc.Site != s.cfg.Site {
+		return // another site's: not on these pages
+	}
 	s.notify(change{inc: &inc})
 }
 
