@@ -175,7 +175,16 @@ type Health struct {
 	Queue      QueueHealth      `json:"queue"`
 	Bursts     map[string]int64 `json:"bursts"` // by class since start
 	TempC      *float64         `json:"temperature_c,omitempty"`
-	Events     []string         `json:"events,omitempty"`
+	// Throttled lists the Pi firmware's throttling flags now and since
+	// boot ("under_voltage", "throttled_occurred" …), DiskFreeBytes the
+	// free space where the alert queue lives, Degraded why the box needs a
+	// technician (hot, under-voltage, disk nearly full …), Tampered that the
+	// enclosure was opened (latched until the service is reloaded).
+	Throttled     []string `json:"throttled,omitempty"`
+	DiskFreeBytes *int64   `json:"disk_free_bytes,omitempty"`
+	Degraded      []string `json:"degraded,omitempty"`
+	Tampered      bool     `json:"tampered,omitempty"`
+	Events        []string `json:"events,omitempty"`
 }
 
 // Burst is one detected burst, published at QoS 0 for technicians.

@@ -18,6 +18,7 @@ func origin() Origin {
 
 func goodMessages() map[string]any {
 	temp := 51.2
+	disk := int64(12 << 30)
 	return map[string]any{
 		KindStatus: Status{Schema: SchemaStatus, Origin: origin(), State: "online", Time: t0, Version: "0.1.0"},
 		KindAlert: Alert{Schema: SchemaAlert, Origin: origin(), ID: "b-wing-2-20261126T030000.123-gsm-902400", Rev: 0,
@@ -29,6 +30,7 @@ func goodMessages() map[string]any {
 			Sources: []SourceHealth{{Name: "dongle0", State: "streaming", Samples: 8_640_000_000, Dropped: 4096}},
 			Bands:   []BandHealth{{Band: "gsm900-ul", CenterHz: 881.2e6, FloorDBFS: -48.2}, {Band: "b20-ul", CenterHz: 840e6, FloorDBFS: Unknown}},
 			Queue:   QueueHealth{Depth: 3, Bytes: 2048}, Bursts: map[string]int64{"gsm": 12, "lte": 0}, TempC: &temp,
+			Throttled: []string{"under_voltage_occurred"}, DiskFreeBytes: &disk, Degraded: []string{"under-voltage since boot"}, Tampered: true,
 			Events: []string{"config rejected: sensor.yaml:3:5: unknown field"}},
 		KindBurst: Burst{Schema: SchemaBurst, Origin: origin(), Time: t0, DurationS: 577e-6, FreqHz: 902.4e6,
 			BandwidthHz: 200e3, PowerDBFS: -30, PowerDBm: Unknown, SNR: 12, Class: "gsm", Kind: "normal"},

@@ -15,6 +15,7 @@ import (
 	"github.com/cellsentry/cellsentry/alerting"
 	"github.com/cellsentry/cellsentry/dsp"
 	"github.com/cellsentry/cellsentry/dsp/pipeline"
+	"github.com/cellsentry/cellsentry/hardware"
 	"github.com/cellsentry/cellsentry/sdr"
 	"github.com/cellsentry/cellsentry/sdr/hop"
 	"github.com/cellsentry/cellsentry/sdr/uri"
@@ -101,7 +102,8 @@ type daemon struct {
 	bursts      bool          // publish every burst (QoS 0)
 	healthEvery time.Duration // period of health messages
 	queueStats  func() alerting.QueueHealth
-	tempC       func() (float64, bool)
+	box         *hardware.Monitor     // the Pi's temperature, throttling, disk (nil: none)
+	board       *hardware.Board       // LED, local alarm, tamper switch (nil: none)
 	excluded    func(hz float64) bool // frequencies never alerted on (the site's own radios)
 	m           *metrics
 	notify      *notifier
@@ -113,7 +115,9 @@ type daemon struct {
 	classCounts map[string]int64
 	alertBuf    []alerting.Alert
 	evSeq       int
-	open        int // alerts open, for the status line
+	open        int         // alerts open, for the status line
+	lastState   string      // of the latest health message
+	connected   func() bool // broker connection up (nil: no broker)
 }
 
 // sourceEvent tells health at once that a source was lost or is back: a
@@ -185,6 +189,7 @@ loop:
 			}
 			d.notify.tick(now)
 			d.notify.setStatus(d.statusLine())
+			d.showState()
 		}
 	}
 	tick.Stop()
@@ -327,6 +332,28 @@ func (d *daemon) stream(ctx context.Context, dr *dongleRun) error {
 	}
 }
 
+// showState drives the status LED and the local alarm: alerting while an
+// alert is open (the alarm too), no broker, degraded, or ok.
+func (d *daemon) showState() {
+	if d.board == nil {
+		return
+	}
+	d.mu.Lock()
+	open := d.open
+	d.mu.Unlock()
+	d.board.Alarm(open > 0)
+	st := hardware.StateOK
+	switch {
+	case open > 0:
+		st = hardware.StateAlerting
+	case d.connected != nil && !d.connected():
+		st = hardware.StateNoBroker
+	case d.lastState != "ok":
+		st = hardware.StateDegraded
+	}
+	d.board.SetState(st)
+}
+
 // openAlerts counts alerts raised and not cleared (d.mu held).
 func (d *daemon) openAlerts() int {
 	if c, ok := d.tracker.(interface{ Open() int }); ok {
@@ -465,23 +492,39 @@ func (d *daemon) health() alerting.Health {
 	if d.queueStats != nil {
 		h.Queue = d.queueStats()
 	}
-	if d.tempC != nil {
-		if c, ok := d.tempC(); ok {
+	if d.box != nil {
+		hh := d.box.Health()
+		if hh.HasCPUTemp {
+			c := math.Round(hh.CPUTemp*10) / 10
 			h.TempC = &c
 		}
+		if hh.HasThrottled {
+			h.Throttled = hh.Throttled.Names()
+		}
+		if hh.HasDisk {
+			free := int64(hh.Disk.Free)
+			h.DiskFreeBytes = &free
+		}
+		h.Degraded = hh.Degraded()
+	}
+	if d.board != nil && d.board.Tampered() {
+		// Repeated in every health message while latched: the console
+		// keeps its tamper incident open as long as the events say so.
+		h.Tampered = true
+		h.Events = append(h.Events, "tamper: the enclosure was opened (latched until the service is reloaded)")
 	}
 	d.mu.Lock()
 	h.Bursts = make(map[string]int64, len(d.classCounts))
 	for k, v := range d.classCounts {
 		h.Bursts[k] = v
 	}
-	h.Events = d.events
+	h.Events = append(h.Events, d.events...)
 	d.events = nil
 	d.mu.Unlock()
 	switch {
 	case streaming == 0:
 		h.State = "blind"
-	case streaming < len(d.dongles) || dropping || h.Queue.Dropped > 0 || len(h.Events) > 0:
+	case streaming < len(d.dongles) || dropping || h.Queue.Dropped > 0 || len(h.Events) > 0 || len(h.Degraded) > 0:
 		h.State = "degraded"
 	default:
 		h.State = "ok"
@@ -491,6 +534,9 @@ func (d *daemon) health() alerting.Health {
 
 func (d *daemon) publishHealth() {
 	h := d.health()
+	d.mu.Lock()
+	d.lastState = h.State
+	d.mu.Unlock()
 	if err := d.sink.PublishHealth(&h); err != nil {
 		d.log.Debug("health not published", "err", err)
 	}

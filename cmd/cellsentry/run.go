@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -95,6 +96,11 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	n := newNotifier(log)
 	defer n.stopping()
 
+	hw, err := openBox(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer hw.close()
 	tr, err := track.New(trackConfig(cfg), cfg.Origin())
 	if err != nil {
 		return fmt.Errorf("%s: alerting: %w", cfg.File(), err)
@@ -104,7 +110,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer func() { lk.stop() }() // lk is replaced by reloads
-	sess, err := startRadio(ctx, cfg, &f, tr, lk, m, n, log)
+	sess, err := startRadio(ctx, cfg, &f, tr, lk, hw, m, n, log)
 	if err != nil {
 		return err
 	}
@@ -149,6 +155,12 @@ func runRun(ctx context.Context, e *env, args []string) error {
 				continue
 			}
 			sess.stop()
+			if hw.board != nil && hw.board.Tampered() {
+				// Reloading the service is how the technician who opened
+				// the box says so.
+				hw.board.AckTamper()
+				log.Info("tamper acknowledged by the reload")
+			}
 			tr, err = reloadTracker(tr, cfg, next, lk, log)
 			if err != nil {
 				return err
@@ -160,7 +172,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 				}
 			}
 			cfg = next
-			if sess, err = startRadio(ctx, cfg, &f, tr, lk, m, n, log); err != nil {
+			if sess, err = startRadio(ctx, cfg, &f, tr, lk, hw, m, n, log); err != nil {
 				return err
 			}
 			log.Info("config reloaded", "config_hash", cfg.Hash(), "mode", cfg.Sensor.Mode)
@@ -387,7 +399,7 @@ type radio struct {
 	srcs   []sdr.Source
 }
 
-func startRadio(ctx context.Context, cfg *configs.Config, f *runFlags, tr *track.Tracker, lk *link, m *metrics, n *notifier, log *slog.Logger) (*radio, error) {
+func startRadio(ctx context.Context, cfg *configs.Config, f *runFlags, tr *track.Tracker, lk *link, hw *box, m *metrics, n *notifier, log *slog.Logger) (*radio, error) {
 	rctx, cancel := context.WithCancel(ctx)
 	r := &radio{cancel: cancel, done: make(chan error, 1)}
 	d := &daemon{
@@ -395,10 +407,11 @@ func startRadio(ctx context.Context, cfg *configs.Config, f *runFlags, tr *track
 		tracker: tr, sink: lk.sink, bursts: cfg.MQTT.PublishBursts, healthEvery: cfg.MQTT.HealthInterval.D(),
 		m: m, notify: n, log: log,
 		excluded: func(hz float64) bool { _, ok := cfg.Excluded(hz); return ok },
-		tempC: func() (float64, bool) {
-			c, err := hardware.CPUTemperature(hardware.ThermalRoot)
-			return c, err == nil
-		},
+		box:      hw.box, board: hw.board,
+	}
+	if lk.pub != nil {
+		pub := lk.pub
+		d.connected = func() bool { return pub.State().Connected }
 	}
 	if lk.q != nil {
 		q := lk.q
@@ -446,6 +459,8 @@ func startRadio(ctx context.Context, cfg *configs.Config, f *runFlags, tr *track
 		d.evidencePre, d.evidencePos = ev.Pre.D(), ev.Post.D()
 	}
 	r.d = d
+	ph := d.publishHealth
+	hw.health.Store(&ph)
 	go func() { r.done <- d.run(rctx) }()
 	return r, nil
 }
@@ -601,4 +616,57 @@ func (c *publisherCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descDepth, prometheus.GaugeValue, float64(qs.Depth))
 	ch <- prometheus.MustNewConstMetric(descQBytes, prometheus.GaugeValue, float64(qs.Bytes))
 	ch <- prometheus.MustNewConstMetric(descQDropped, prometheus.CounterValue, float64(qs.Dropped))
+}
+
+// box is the sensor's hardware: the Pi's health, and the LED, alarm and
+// tamper switch when the config enables them. They outlive reloads (pins
+// are read at start).
+type box struct {
+	box   *hardware.Monitor
+	board *hardware.Board
+	// health publishes a health message now (the running daemon's).
+	health atomic.Pointer[func()]
+}
+
+func openBox(cfg *configs.Config, log *slog.Logger) (*box, error) {
+	mon, err := hardware.NewMonitor(hardware.MonitorConfig{DiskDir: cfg.StateDir})
+	if err != nil {
+		return nil, fmt.Errorf("hardware: %w", err)
+	}
+	b := &box{box: mon}
+	if !cfg.Hardware.Enabled {
+		return b, nil
+	}
+	h := cfg.Hardware
+	board, err := openBoard(hardware.Config{LEDPin: string(h.LEDPin), BuzzerPin: string(h.BuzzerPin), TamperPin: string(h.TamperPin)}, log.With("stage", "hardware"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.File(), err)
+	}
+	if !board.Available() {
+		board.Close()
+		return b, nil
+	}
+	b.board = board
+	go func() {
+		for e := range board.Tamper() {
+			if e.Open {
+				log.Error("TAMPER: the enclosure was opened", "at", e.Time)
+			} else {
+				log.Warn("enclosure closed", "at", e.Time)
+			}
+			if f := b.health.Load(); f != nil {
+				(*f)()
+			}
+		}
+	}()
+	return b, nil
+}
+
+// openBoard opens the GPIO board; tests put fake pins behind it.
+var openBoard = hardware.Open
+
+func (b *box) close() {
+	if b.board != nil {
+		b.board.Close()
+	}
 }

@@ -19,9 +19,13 @@ import (
 	"testing"
 	"time"
 
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpiotest"
+
 	"github.com/cellsentry/cellsentry/alerting"
 	"github.com/cellsentry/cellsentry/alerting/mosquittotest"
 	"github.com/cellsentry/cellsentry/alerting/queue"
+	"github.com/cellsentry/cellsentry/hardware"
 	"github.com/cellsentry/cellsentry/sdr/rtltcp"
 	"github.com/cellsentry/cellsentry/sdr/sigmf"
 	"github.com/cellsentry/cellsentry/sdr/sim"
@@ -497,5 +501,45 @@ func TestRunRTLTCPLostAndBack(t *testing.T) {
 	}
 	if !retainedHealth {
 		t.Error("no retained health for a late subscriber")
+	}
+}
+
+// The enclosure opened: health says tampered (the console opens a tamper
+// incident on its event) until the service is reloaded; the status LED
+// shows the state.
+func TestRunTamper(t *testing.T) {
+	led, buzzer, lid := &gpiotest.Pin{N: "LED"}, &gpiotest.Pin{N: "BUZ"}, &gpiotest.Pin{N: "LID", L: gpio.Low}
+	openBoard = func(c hardware.Config, log *slog.Logger) (*hardware.Board, error) {
+		c.TamperPull = "none"
+		return hardware.New(c, hardware.Pins{LED: led, Buzzer: buzzer, Tamper: lid}, log)
+	}
+	defer func() { openBoard = hardware.Open }()
+	b := testBroker(t)
+	sub := consoleSub(t, b.URL())
+	dir := t.TempDir()
+	cfg := testSensorConfig(t, dir, "sim://quiet-night?seed=3", b.URL(), "sensor-secret", "")
+	raw, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(raw, []byte("hardware:\n  enabled: true\n  led_pin: GPIO17\n  buzzer_pin: GPIO27\n  tamper_pin: GPIO22\n")...), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, stderr, done := runInProcess(ctx, "--config", cfg, "--no-scan")
+	healths := func() []alerting.Health { return collect(t, sub.Messages()).health }
+	waitFor(t, "a first health", 20*time.Second, func() bool { return len(healths()) > 0 }, stderr.String)
+	if h := healths()[0]; h.Tampered {
+		t.Fatalf("tampered with the lid shut: %+v", h)
+	}
+	lid.L = gpio.High // the lid opens
+	waitFor(t, "health saying tampered", 10*time.Second, func() bool {
+		hs := healths()
+		h := hs[len(hs)-1]
+		return h.Tampered && strings.Contains(strings.Join(h.Events, "\n"), "tamper") && h.State == "degraded"
+	}, stderr.String)
+	lid.L = gpio.Low // shut again: still latched
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	<-done
+	st := collect(t, sub.Messages()).health
+	if !st[len(st)-1].Tampered {
+		t.Fatal("the tamper latch did not hold after the lid was shut")
 	}
 }
