@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -358,8 +359,8 @@ func (s *Server) apiWaterfall(w http.ResponseWriter, r *http.Request, ss session
 	q := r.URL.Query()
 	width, height := waterfallW, waterfallH
 	var fLo, fHi float64
-	for k, vs := range q {
-		v := strings.TrimSpace(vs[0])
+	for _, k := range slices.Sorted(maps.Keys(q)) { // the same first error every time
+		v := strings.TrimSpace(q[k][0])
 		if v == "" {
 			continue
 		}

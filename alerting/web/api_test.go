@@ -61,6 +61,18 @@ func TestWithoutLogin(t *testing.T) {
 			}
 		})
 	}
+	t.Run("API from a browser's address bar", func(t *testing.T) {
+		r := c.do("GET", "/api/incidents", "", "", map[string]string{"Accept": "text/html,application/xhtml+xml"})
+		if r.status != http.StatusUnauthorized {
+			t.Errorf("status %d, want 401", r.status)
+		}
+	})
+	t.Run("plain form post", func(t *testing.T) {
+		r := c.postForm("/api/incidents/x/ack", url.Values{"note": {"x"}})
+		if r.status != http.StatusUnauthorized || !strings.Contains(r.body, "Your session has ended. Log in again.") {
+			t.Errorf("status %d, want 401 with a page", r.status)
+		}
+	})
 }
 
 func TestRoles(t *testing.T) {

@@ -55,8 +55,10 @@ func (s *Server) api(role string, h handlerFunc) http.Handler {
 
 func (s *Server) guarded(role string, h handlerFunc, api bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// API answers are JSON, except to a browser's plain form post.
+		jsonMode := api && !plainForm(r)
 		fail := func(status int, msg string) {
-			if api && !wantsHTML(r) {
+			if jsonMode {
 				writeJSONError(w, status, msg)
 			} else {
 				s.renderError(w, r, nil, status, msg)
@@ -68,7 +70,7 @@ func (s *Server) guarded(role string, h handlerFunc, api bool) http.Handler {
 		}
 		ss, ok := s.sessions.get(token)
 		if !ok {
-			if api && !wantsHTML(r) {
+			if jsonMode {
 				writeJSONError(w, http.StatusUnauthorized, "not logged in (or the session expired): log in at /login or POST /api/login")
 				return
 			}
@@ -114,11 +116,10 @@ func (s *Server) guarded(role string, h handlerFunc, api bool) http.Handler {
 	})
 }
 
-// wantsHTML tells a browser's plain form or page request from an API
-// client's: browsers ask for text/html first.
-func wantsHTML(r *http.Request) bool {
-	accept := r.Header.Get("Accept")
-	return strings.HasPrefix(accept, "text/html")
+// plainForm tells a browser's form post (no script) from an API client's
+// or the page script's request: browsers ask for text/html first.
+func plainForm(r *http.Request) bool {
+	return r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Accept"), "text/html") && isForm(r)
 }
 
 func isForm(r *http.Request) bool {
@@ -178,7 +179,7 @@ type errorView struct {
 // answer answers a successful action: JSON for API clients, back to the page
 // for a plain form.
 func (s *Server) answer(w http.ResponseWriter, r *http.Request, v any) {
-	if wantsHTML(r) && isForm(r) {
+	if plainForm(r) {
 		http.Redirect(w, r, safeReturn(r.PostForm.Get("return")), http.StatusSeeOther)
 		return
 	}

@@ -123,7 +123,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, ss session) erro
 	}
 	s.clearCookie(w, r, sessionCookie, "/")
 	s.audit(r.Context(), AuditEntry{User: ss.user, Action: "logout", Target: ss.user, Remote: remoteAddr(r)})
-	if wantsHTML(r) {
+	if plainForm(r) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
@@ -539,7 +540,8 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, ss session) e
 func (s *Server) auditQuery(q url.Values) (time.Time, int, error) {
 	since := s.cfg.Now().Add(-7 * 24 * time.Hour)
 	limit := 200
-	for k, vs := range q {
+	for _, k := range slices.Sorted(maps.Keys(q)) { // the same first error every time
+		vs := q[k]
 		if k != "since" && k != "limit" && k != "t" {
 			return since, limit, fmt.Errorf("unknown query parameter %q (known: since, limit)", clip(k))
 		}

@@ -6,6 +6,8 @@ import (
 	"image/color"
 	"image/png"
 	"math"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -217,4 +219,43 @@ func BenchmarkWaterfall(b *testing.B) {
 		b.SetBytes(int64(out.Len()))
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
+}
+
+func TestWaterfallAPI(t *testing.T) {
+	e := newEnv(t, false)
+	e.srv.Burst(&alerting.Burst{Origin: alerting.Origin{Site: testSite, Sensor: "sB"}, Time: time.Now().Add(-time.Second),
+		FreqHz: 902.4e6, BandwidthHz: 200e3, DurationS: 577e-6, PowerDBFS: -30})
+	c := e.login("tom")
+	for _, tc := range []struct {
+		name, query string
+		status      int
+		msg         string
+	}{
+		{"default", "", http.StatusOK, ""},
+		{"span and size", "?from=900&to=905&w=400&h=300&t=123", http.StatusOK, ""},
+		{"one end only", "?from=900", http.StatusBadRequest, `query parameters "from" and "to": give both, from below to`},
+		{"upside down", "?from=905&to=900", http.StatusBadRequest, `query parameters "from" and "to": give both, from below to`},
+		{"not a number", "?from=x&to=905", http.StatusBadRequest, `query parameter "from": "x" is not a frequency in MHz`},
+		{"too small", "?w=10", http.StatusBadRequest, `query parameter "w": "10" is not a whole number in 300..2000`},
+		{"unknown", "?zoom=2", http.StatusBadRequest, `query parameter "zoom": unknown (known: from, to, w, h)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.get("/api/sensors/sB/waterfall.png" + tc.query)
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d: %.200s", r.status, tc.status, r.body)
+			}
+			if tc.status == http.StatusOK {
+				if _, err := png.DecodeConfig(strings.NewReader(r.body)); err != nil || r.header.Get("Content-Type") != "image/png" {
+					t.Errorf("not a PNG (%v, %q)", err, r.header.Get("Content-Type"))
+				}
+				return
+			}
+			if msg := jsonError(t, r); msg != tc.msg {
+				t.Errorf("error %q, want %q", msg, tc.msg)
+			}
+		})
+	}
+	if r := c.get("/api/sensors/zz/waterfall.png"); r.status != http.StatusNotFound {
+		t.Errorf("unknown sensor: %d", r.status)
+	}
 }
