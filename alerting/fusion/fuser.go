@@ -70,9 +70,11 @@ type sensorState struct {
 
 	lastHealth time.Time
 	interval   time.Duration // learned health period, 0 until two healths
-	offline    *incident     // sensor-offline (status or silence)
-	silent     bool          // offline is for silence, not a status
-	lost       *incident     // source-lost
+	gaps       [8]time.Duration
+	ngaps      int
+	offline    *incident // sensor-offline (status or silence)
+	silent     bool      // offline is for silence, not a status
+	lost       *incident // source-lost
 	tamper     *incident
 	overload   *incident
 	// learned detection floors by class (when the site gives none): the
@@ -984,15 +986,16 @@ func (f *Fuser) Health(h *alerting.Health, now time.Time) []alerting.Incident {
 	if h.Mode != "" {
 		st.mode = h.Mode
 	}
-	if !st.lastHealth.IsZero() {
-		if gap := now.Sub(st.lastHealth); gap > 0 {
-			// The period is the latest gap, smoothed so that one late
-			// message does not stretch it (α = 1/4).
-			if st.interval == 0 {
-				st.interval = gap
-			} else {
-				st.interval += (gap - st.interval) / 4
-			}
+	// A gap that ends a silence or an offline spell is not a period (nor
+	// one that long, should Advance not have been called during it).
+	if !st.lastHealth.IsZero() && st.offline == nil {
+		if gap := now.Sub(st.lastHealth); gap > 0 && (st.interval == 0 || gap <= time.Duration(f.cfg.SilentIntervals)*st.interval) {
+			// The period is the longest of the last gaps: a sensor sends
+			// extra health when a source is lost or back, and a burst of
+			// those must not make its regular period look like a silence.
+			st.gaps[st.ngaps%len(st.gaps)] = gap
+			st.ngaps++
+			st.interval = slices.Max(st.gaps[:min(st.ngaps, len(st.gaps))])
 		}
 	}
 	st.lastHealth = now

@@ -687,3 +687,41 @@ func TestOverloadedNotSilent(t *testing.T) {
 		t.Errorf("method %s: overloaded sensors counted as silent", x.Method)
 	}
 }
+
+// TestHealthPeriod: the learned health period survives extra health
+// messages (sent when a source is lost or back) and is not stretched by
+// the gap of an offline spell; until learned it is the configured one.
+func TestHealthPeriod(t *testing.T) {
+	h := &alerting.Health{Schema: alerting.SchemaHealth, Origin: alerting.Origin{Site: "unit", Sensor: "a1"}, State: "ok", Mode: alerting.ModeActual}
+	cases := []struct {
+		name    string
+		healths []float64 // s
+		quiet   float64   // s after the last health when Advance is called
+		offline bool
+	}{
+		{"regular, 25 s quiet", []float64{0, 10, 20, 30}, 25, false},
+		{"regular, 31 s quiet", []float64{0, 10, 20, 30}, 31, true},
+		{"extra healths, 25 s quiet", []float64{0, 10, 20, 21, 22, 23, 24, 25, 30}, 25, false},
+		{"back after an hour, 31 s quiet", []float64{0, 10, 20, 3620, 3630, 3640}, 31, true},
+		{"period 2 min as configured, 5 min quiet", []float64{0, 120, 240}, 300, false},
+		{"period 2 min as configured, 7 min quiet", []float64{0, 120, 240}, 420, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := Config{}
+			if strings.HasPrefix(c.name, "period 2 min") {
+				cfg.HealthInterval = 2 * time.Minute
+			}
+			f := newTest(t, cfg)
+			for _, s := range c.healths {
+				f.Advance(at(s)) // as the console does, before the message
+				f.Health(h, at(s))
+			}
+			last := c.healths[len(c.healths)-1]
+			got := f.Advance(at(last + c.quiet))
+			if (len(got) == 1 && got[0].Kind == alerting.IncidentSensorOffline) != c.offline {
+				t.Errorf("after %g s quiet: %+v, want offline %v", c.quiet, got, c.offline)
+			}
+		})
+	}
+}
