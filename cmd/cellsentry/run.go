@@ -515,8 +515,8 @@ func openDongle(ctx context.Context, cfg *configs.Config, i int, f *runFlags, lo
 			log.Warn("scan plan", "dongle", dg.Name, "warning", w)
 		}
 		var t hop.Tunable = src
-		if !live && !f.fast {
-			t = newPaced(ctx, src)
+		if !live {
+			t = newPaced(ctx, src, f.fast)
 		}
 		s = hop.NewScheduler(t, plan, src.Rate())
 		dr.plan = plan
@@ -534,8 +534,8 @@ func openDongle(ctx context.Context, cfg *configs.Config, i int, f *runFlags, lo
 			dr.pipes[b] = p
 		}
 	} else {
-		if !live && !f.fast {
-			s = newPaced(ctx, src)
+		if !live {
+			s = newPaced(ctx, src, f.fast)
 		}
 		dr.band = func(float64) string { return "" }
 		// One frequency: the band it lies in, if any, gives the threshold.

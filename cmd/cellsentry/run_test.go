@@ -543,3 +543,47 @@ func TestRunTamper(t *testing.T) {
 		t.Fatal("the tamper latch did not hold after the lid was shut")
 	}
 }
+
+// Two dongles, each with its own band and plan: both stream, each one's
+// phone is alerted, health lists both sources.
+func TestRunTwoDongles(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "sensor.yaml")
+	os.WriteFile(cfg, []byte(`sensor: {id: a1, site: testsite, wing: A}
+radio:
+  dongles:
+    - {name: gsm, source: "sim://gsm-call?sensor=a1", bands: [wing-a-900]}
+    - {name: lte, source: "sim://lte-data?sensor=a1", bands: [wing-a-800]}
+scan:
+  bands:
+    - {name: wing-a-900, low: 901.6MHz, high: 903.2MHz}
+    - {name: wing-a-800, low: 851.2MHz, high: 852.8MHz}
+  dwell: 1s
+alerting: {evidence: {enabled: false}}
+metrics: {listen: ""}
+state_dir: `+dir+"\n"), 0o644)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	stdout, stderr, done := runInProcess(ctx, "--config", cfg, "--fast", "--broker", "none")
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr)
+	}
+	raised := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var a alerting.Alert
+		if err := json.Unmarshal([]byte(line), &a); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		if a.State == alerting.StateRaised {
+			raised[a.Class]++
+		}
+	}
+	if raised["gsm"] != 1 || raised["lte"] < 1 {
+		t.Fatalf("raised by class %v, want one GSM (dongle gsm) and the LTE phone (dongle lte)\n%s", raised, stderr)
+	}
+	for _, d := range []string{"dongle=gsm", "dongle=lte"} {
+		if !strings.Contains(stderr.String(), "source open "+d) && !strings.Contains(stderr.String(), d) {
+			t.Errorf("no %s in the log", d)
+		}
+	}
+}
