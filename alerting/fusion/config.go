@@ -50,6 +50,10 @@ type Config struct {
 	OutsideRangeM float64
 	// NoOutside leaves out the "outside" hypothesis.
 	NoOutside bool
+	// OutsidePrior is the probability, before any level is heard, that a
+	// phone is outside the perimeter; the wings share the rest in
+	// proportion to their areas. Default 0.2.
+	OutsidePrior float64
 	// MeasureSigmaDB is the error of a sensor's reported level about the
 	// true received power (calibration, the detector's power estimate),
 	// added in quadrature to the shadow fading. Default 2 dB.
@@ -92,6 +96,7 @@ const (
 	DefaultGridM               = 2
 	DefaultOutsideGridM        = 8
 	DefaultOutsideRangeM       = 60
+	DefaultOutsidePrior        = 0.2
 	DefaultMeasureSigmaDB      = 2
 	DefaultDetectSigmaDB       = 3
 	DefaultLTEFloorOffsetDB    = 5
@@ -130,6 +135,7 @@ func (c Config) withDefaults() (Config, error) {
 	setF(&c.GridM, DefaultGridM)
 	setF(&c.OutsideGridM, DefaultOutsideGridM)
 	setF(&c.OutsideRangeM, DefaultOutsideRangeM)
+	setF(&c.OutsidePrior, DefaultOutsidePrior)
 	setF(&c.MeasureSigmaDB, DefaultMeasureSigmaDB)
 	setF(&c.DetectSigmaDB, DefaultDetectSigmaDB)
 	setF(&c.LTEFloorOffsetDB, DefaultLTEFloorOffsetDB)
@@ -161,6 +167,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("fusion: outside_grid %g m: must be from 0.5 to 100 m", c.OutsideGridM)
 	case !inF(c.OutsideRangeM, 1, 2000):
 		return c, fmt.Errorf("fusion: outside_range %g m: must be from 1 to 2000 m", c.OutsideRangeM)
+	case !inF(c.OutsidePrior, 0.001, 0.999):
+		return c, fmt.Errorf("fusion: outside_prior %g: must be from 0.001 to 0.999", c.OutsidePrior)
 	case !inF(c.MeasureSigmaDB, 0.01, 20):
 		return c, fmt.Errorf("fusion: measure_sigma %g dB: must be from 0.01 to 20 dB", c.MeasureSigmaDB)
 	case !inF(c.DetectSigmaDB, 0.01, 20):

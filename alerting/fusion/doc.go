@@ -43,10 +43,11 @@
 // concave in P). Candidates lie on a Config.GridM grid inside every wing,
 // and on a coarser grid up to Config.OutsideRangeM beyond the perimeter
 // for the "outside" hypothesis. A hypothesis's marginal likelihood is the
-// mean over its candidates (uniform within its area), hypotheses are
-// equally likely a priori, and the softmax of the log marginals gives each
-// wing's probability: Incident.Wings, Confidence (the winner's), RunnerUp
-// and Margin, Method "ml". A phone outside the walls wins "outside" when
+// mean over its candidates (uniform within its area); a priori a phone is
+// outside with Config.OutsidePrior (0.2) and otherwise equally likely in
+// any square metre of the wings; the posterior gives each wing's
+// probability: Incident.Wings, Confidence (the winner's), RunnerUp and
+// Margin, Method "ml". A phone outside the walls wins "outside" when
 // it is heard more evenly than a phone in any wing could be for its level:
 // Outside is set and Wing left empty. With fewer than two usable reports
 // (one sensor heard it and no silent sensor counts yet) the wing is the

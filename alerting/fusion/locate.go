@@ -61,6 +61,8 @@ type model struct {
 	nSensors int
 	hyps     []string // wing names, then OutsideWing when enabled
 	hypStart []int    // candidates of hypothesis h are hypStart[h]:hypStart[h+1]
+	logPrior []float64
+
 	cands    []candidate
 	// geo[c*nSensors+s] = 10·n·log10(d) + walls + floors between candidate
 	// c and sensor s, dB.
@@ -124,6 +126,23 @@ func newModel(s *Site, cfg *Config) *model {
 	}
 	m.hypStart = append(m.hypStart, len(m.cands))
 
+	// Priors: the outside hypothesis gets cfg.OutsidePrior, the wings share
+	// the rest in proportion to their areas (a phone is as likely in any
+	// square metre inside).
+	var area float64
+	for _, w := range s.Wings {
+		area += polygonArea(w.Polygon)
+	}
+	m.logPrior = make([]float64, len(m.hyps))
+	inside := 1.0
+	if len(m.hyps) > len(s.Wings) {
+		inside = 1 - cfg.OutsidePrior
+		m.logPrior[len(s.Wings)] = math.Log(cfg.OutsidePrior)
+	}
+	for i, w := range s.Wings {
+		m.logPrior[i] = math.Log(inside * polygonArea(w.Polygon) / area)
+	}
+
 	walls := append([]Wall(nil), s.Walls...)
 	if s.PerimeterLossDB > 0 {
 		for i, j := 0, len(s.Perimeter)-1; i < len(s.Perimeter); j, i = i, i+1 {
@@ -175,9 +194,10 @@ const pruneNats = 20
 // and did not hear the emitter (F its detection floor). The log-likelihood
 // is concave in P, so a few Newton steps from the best fit of the heard
 // levels alone find the maximum. A hypothesis's marginal likelihood is the
-// mean of exp(ℓ_c) over its candidates (a uniform prior over its area),
-// and the hypotheses, equally likely a priori, get the softmax of their
-// log marginals.
+// mean of exp(ℓ_c) over its candidates (a uniform prior over its area);
+// with the hypotheses' priors (Config.OutsidePrior for outside, the rest
+// shared by the wings in proportion to their areas) the softmax of the log
+// posteriors gives their probabilities.
 //
 // The fit of the heard levels alone, in closed form, bounds ℓ_c from
 // above (the tail terms are logs of probabilities, ≤ 0); candidates whose
@@ -239,7 +259,7 @@ func (m *model) locate(obs []observation, freqHz float64, class string) []float6
 		for _, l := range m.logL[a:b] {
 			s += math.Exp(l - mx)
 		}
-		m.probs[h] = mx + math.Log(s/float64(b-a))
+		m.probs[h] = m.logPrior[h] + mx + math.Log(s/float64(b-a))
 	}
 	softmax(m.probs)
 	return m.probs

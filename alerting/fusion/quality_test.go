@@ -126,12 +126,17 @@ func makeCase(base *sim.Scene, k int, seconds float64) (*sim.Scene, []phoneTruth
 	}
 	wings := []string{"A", "B", "C"}
 	var truth []phoneTruth
+	// Each phone of a case has its own timeslot: two phones of one cell on
+	// the same timeslot of different carriers have the same TDMA timing,
+	// exactly what one frequency-hopping call has, and a sensor hearing
+	// both raises one alert for them (the tracker follows the phase).
+	slots := rng.Perm(8)
 	gsm := func(ch int, pos sim.Point, power float64, wing string) {
 		id := fmt.Sprintf("gsm-%d", ch)
 		sc.Emitters = append(sc.Emitters, sim.Emitter{
 			ID: id, Pos: pos, Level: sim.TxPower(power),
 			Start:     time.Duration(rng.Float64() * 0.5 * float64(time.Second)),
-			Behaviour: &sim.GSMCall{ARFCNs: []int{ch}, Timeslot: rng.IntN(8), TSC: rng.IntN(8)},
+			Behaviour: &sim.GSMCall{ARFCNs: []int{ch}, Timeslot: slots[len(truth)], TSC: rng.IntN(8)},
 		})
 		truth = append(truth, phoneTruth{id: id, wing: wing, outside: wing == "", class: "gsm", freq: arfcnHz(ch), power: power})
 	}
