@@ -63,7 +63,7 @@ type model struct {
 	hypStart []int    // candidates of hypothesis h are hypStart[h]:hypStart[h+1]
 	logPrior []float64
 
-	cands    []candidate
+	cands []candidate
 	// geo[c*nSensors+s] = 10·n·log10(d) + walls + floors between candidate
 	// c and sensor s, dB.
 	geo      []float32
