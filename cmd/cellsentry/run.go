@@ -47,7 +47,7 @@ const runBlock = 1 << 16
 // expect a flag to win over the file.
 type runFlags struct {
 	config, source, broker, stateDir, mode, metrics string
-	fast, noScan                                    bool
+	fast, noScan, anonymous                         bool
 	drain                                           time.Duration
 }
 
@@ -61,6 +61,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.mode, "mode", "", "replace sensor.mode: actual, test or exercise (test mode for acceptance tests)")
 	fs.StringVar(&f.metrics, "metrics", "", "replace metrics.listen (host:port; \"none\" disables)")
 	fs.BoolVar(&f.fast, "fast", false, "play scenes and recordings as fast as possible instead of in real time")
+	fs.BoolVar(&f.anonymous, "anonymous", false, "connect to the broker without the file's credentials and TLS files (a local test broker)")
 	fs.BoolVar(&f.noScan, "no-scan", false, "stay on the source's own frequency instead of hopping over the scan bands")
 	fs.DurationVar(&f.drain, "drain", 10*time.Second, "when every source has ended (a recording), wait this long for the broker to take the queued alerts")
 	if err := parseFlags(fs, args); err != nil {
@@ -204,6 +205,10 @@ func loadRunConfig(f *runFlags) (*configs.Config, error) {
 		cfg.MQTT.Broker = ""
 	default:
 		cfg.MQTT.Broker = f.broker
+	}
+	if f.anonymous {
+		m := &cfg.MQTT
+		m.Username, m.PasswordFile, m.CAFile, m.CertFile, m.KeyFile = "", "", "", "", ""
 	}
 	if f.stateDir != "" {
 		old := cfg.StateDir
