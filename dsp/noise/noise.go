@@ -33,6 +33,11 @@ type Floor struct {
 	biasSub float64 // same for a single sub-window (warm-up)
 	states  map[float64]*state
 	scratch []float32
+	// The state of the centre looked up last: the pipeline asks for the
+	// same centre several times per frame, and a map lookup with a
+	// float64 key costs more than the rest of some of those calls.
+	lastCenter float64
+	last       *state
 }
 
 type state struct {
@@ -166,17 +171,31 @@ func (f *Floor) newState(center, rate float64) *state {
 // baseline follows at once.
 const BaselineRiseDBPerMin = 1.0
 
+// state returns the estimator for center, nil if there is none yet.
+func (f *Floor) state(center float64) *state {
+	if f.last != nil && center == f.lastCenter {
+		return f.last
+	}
+	s := f.states[center]
+	if s != nil {
+		f.lastCenter, f.last = center, s
+	}
+	return s
+}
+
 // Update feeds one frame of per-bin power taken at center with sample
 // rate rate. It does not allocate once the centre has been seen.
 func (f *Floor) Update(center, rate float64, power []float32) {
-	s := f.states[center]
+	s := f.state(center)
 	if s == nil {
 		s = f.newState(center, rate)
 		f.states[center] = s
+		f.lastCenter, f.last = center, s
 	}
 	s.frames++
+	acc := s.acc[:len(power)] // a local slice: s.acc is not reloaded per bin
 	for k, p := range power {
-		s.acc[k] += p
+		acc[k] += p
 	}
 	s.nacc++
 	if s.nacc < f.cfg.Short {
@@ -320,7 +339,7 @@ func (f *Floor) estimate(s *state, minima []float32, bias float64) {
 // noise mean — without a division or a branch per bin. The slices are nil
 // before Ready.
 func (f *Floor) Normalizers(center float64) (inv, one []float32, masked int) {
-	s := f.states[center]
+	s := f.state(center)
 	if s == nil || !s.ready {
 		return nil, nil, 0
 	}
@@ -329,7 +348,7 @@ func (f *Floor) Normalizers(center float64) (inv, one []float32, masked int) {
 
 // Ready reports whether a floor exists for center.
 func (f *Floor) Ready(center float64) bool {
-	s := f.states[center]
+	s := f.state(center)
 	return s != nil && s.ready
 }
 
@@ -337,7 +356,7 @@ func (f *Floor) Ready(center float64) bool {
 // frame's power units) for center, or nil before Ready. The slice is owned
 // by the estimator and changes on Update.
 func (f *Floor) Floor(center float64) []float32 {
-	s := f.states[center]
+	s := f.state(center)
 	if s == nil || !s.ready {
 		return nil
 	}
@@ -346,7 +365,7 @@ func (f *Floor) Floor(center float64) []float32 {
 
 // Masked returns the per-bin mask for center (true = do not test), or nil.
 func (f *Floor) Masked(center float64) []bool {
-	s := f.states[center]
+	s := f.state(center)
 	if s == nil {
 		return nil
 	}
@@ -356,7 +375,7 @@ func (f *Floor) Masked(center float64) []bool {
 // BaselineInv returns 1/baseline per bin for center (0 where masked), or
 // nil before Ready. See BaselineRiseDBPerMin.
 func (f *Floor) BaselineInv(center float64) []float32 {
-	s := f.states[center]
+	s := f.state(center)
 	if s == nil || !s.ready {
 		return nil
 	}
@@ -367,7 +386,7 @@ func (f *Floor) BaselineInv(center float64) []float32 {
 // as noise power in the whole window, dBFS (the number a health message
 // reports). NaN before Ready.
 func (f *Floor) LevelDBFS(center float64) float64 {
-	s := f.states[center]
+	s := f.state(center)
 	if s == nil || !s.ready {
 		return math.NaN()
 	}
