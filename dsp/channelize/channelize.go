@@ -229,29 +229,18 @@ func (c *Channelizer) Process(b *sdr.Block, sink Sink) {
 // emit windows one frame's samples (len Size), transforms them and hands
 // the powers to sink; it also counts the clipped samples.
 func (c *Channelizer) emit(sink Sink, in []complex64, offset int64) {
-	w := c.win[:c.size]
 	in = in[:c.size]
 	work := c.work[:c.size]
+	// Window the samples, noting the largest |I| or |Q|: only a frame that
+	// reaches the clip level needs its clipped samples counted one by one.
 	clipped := 0
-	for i, v := range in {
-		re, im := real(v), imag(v)
-		work[i] = complex(re*w[i], im*w[i])
-		if re >= ClipLevel || re <= -ClipLevel || im >= ClipLevel || im <= -ClipLevel {
-			clipped++
-		}
+	if windowMax(work, in, c.win[:c.size]) >= ClipLevel {
+		clipped = countClipped(in)
 	}
 	spec := c.spec[:c.size]
 	c.fft.Transform(spec, work)
-	half := c.size / 2
-	p := c.frame.Power[:c.size]
-	norm := c.norm
 	// FFT-shift while taking power: output bin k is frequency bin k−N/2.
-	for k := 0; k < half; k++ {
-		a := spec[k+half]
-		p[k] = (real(a)*real(a) + imag(a)*imag(a)) * norm
-		d := spec[k]
-		p[k+half] = (real(d)*real(d) + imag(d)*imag(d)) * norm
-	}
+	powerShift(c.frame.Power[:c.size], spec, c.norm)
 	f := &c.frame
 	f.Offset = offset
 	f.Center = c.center

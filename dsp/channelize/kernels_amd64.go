@@ -1,0 +1,35 @@
+//go:build !purego
+
+package channelize
+
+// The amd64 kernels use SSE2, which every amd64 CPU has, and the Go code's
+// float32 operations in the same order: results are identical bit for bit
+// (TestKernelsMatchGo).
+
+const kernelName = "sse2"
+
+// windowMax is windowMaxGo; len(x) a multiple of 4, work and w as long.
+func windowMax(work, x []complex64, w []float32) float32 {
+	n := len(x)
+	if n == 0 || n%4 != 0 {
+		panic("channelize: windowMax length not a positive multiple of 4")
+	}
+	_, _ = work[n-1], w[n-1]
+	return windowMaxSSE(&work[0], &x[0], &w[0], n)
+}
+
+// powerShift is powerShiftGo; len(spec) a multiple of 8, p as long.
+func powerShift(p []float32, spec []complex64, norm float32) {
+	n := len(spec)
+	if n == 0 || n%8 != 0 {
+		panic("channelize: powerShift length not a positive multiple of 8")
+	}
+	_ = p[n-1]
+	powerShiftSSE(&p[0], &spec[0], n, norm)
+}
+
+//go:noescape
+func windowMaxSSE(work, x *complex64, w *float32, n int) float32
+
+//go:noescape
+func powerShiftSSE(p *float32, spec *complex64, n int, norm float32)
