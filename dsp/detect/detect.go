@@ -109,6 +109,8 @@ type Detector struct {
 	floor     []float32 // the floor of the current frame
 	one       []float32 // its mask (1 = masked)
 	prof      []float32 // scratch for finish
+	exc       []float32 // scratch for finish: a burst's excess per frame
+	exe       []float64 // the same for edges
 
 	z     []float32 // this frame's normalised cells
 	cum   []float32 // prefix sums of z
@@ -230,6 +232,8 @@ func New(cfg Config) (*Detector, error) {
 	}
 	d.contLooks = 3
 	d.prof = make([]float32, 0, cfg.Bins)
+	d.exc = make([]float32, 0, historyFrames)
+	d.exe = make([]float64, 0, historyFrames)
 	// Cumulative window energy, for edge refinement.
 	d.cumW2 = make([]float64, cfg.Bins+1)
 	var sw2 float64
@@ -344,12 +348,8 @@ func (d *Detector) Process(dst []dsp.Burst, f *channelize.Frame, nz Normalizer) 
 	// Continue or end the active bursts.
 	for i := 0; i < len(d.active); i++ {
 		a := d.active[i]
-		var s float32
-		for k := a.lo; k < a.hi; k++ {
-			a.acc[k] += z[k] - 1
-			a.pw[k] += (z[k] - 1) * floor[k] // P−F, and 0 in masked bins
-		}
-		s = (cum[a.hi] - cum[a.lo]) / float32(a.hi-a.lo)
+		accumulate(a.acc[a.lo:a.hi], a.pw[a.lo:a.hi], z[a.lo:a.hi], floor[a.lo:a.hi])
+		s := (cum[a.hi] - cum[a.lo]) / float32(a.hi-a.lo)
 		a.cont[0], a.cont[1], a.cont[2] = a.cont[1], a.cont[2], s
 		a.frames++
 		if a.frames == earlyFrames {
@@ -486,11 +486,8 @@ func (d *Detector) trigger(ti, lo, hi int, t0, t1 int64, stat float32, f *channe
 	from := max(t0, d.t-historyFrames+1)
 	for tt := from; tt <= t1; tt++ {
 		slot := int(tt % historyFrames)
-		h := d.hist[slot]
-		for k := lo; k < hi; k++ {
-			a.acc[k] += h[k] - 1
-			a.pw[k] += (h[k] - 1) * d.floor[k] // history keeps z only: the floor moves slowly
-		}
+		// History keeps z only: the floor moves slowly.
+		accumulate(a.acc[lo:hi], a.pw[lo:hi], d.hist[slot][lo:hi], d.floor[lo:hi])
 		a.frames++
 		if d.histC[slot] > 0 {
 			a.clipped++
@@ -507,14 +504,14 @@ func (d *Detector) widen(a *active, lo, hi int, _ int64) {
 	nlo, nhi := min(lo, a.lo), max(hi, a.hi)
 	from := max(a.startF, d.t-historyFrames)
 	for tt := from; tt < d.t; tt++ {
-		slot := int(tt % historyFrames)
-		h := d.hist[slot]
-		for k := nlo; k < nhi; k++ {
-			if k >= a.lo && k < a.hi {
-				continue
-			}
-			a.acc[k] += h[k] - 1
-			a.pw[k] += (h[k] - 1) * d.floor[k] // history keeps z only: the floor moves slowly
+		h := d.hist[int(tt%historyFrames)]
+		// The new bins below and above the band; history keeps z only:
+		// the floor moves slowly.
+		if nlo < a.lo {
+			accumulate(a.acc[nlo:a.lo], a.pw[nlo:a.lo], h[nlo:a.lo], d.floor[nlo:a.lo])
+		}
+		if nhi > a.hi {
+			accumulate(a.acc[a.hi:nhi], a.pw[a.hi:nhi], h[a.hi:nhi], d.floor[a.hi:nhi])
 		}
 	}
 	a.lo, a.hi = nlo, nhi
@@ -545,18 +542,18 @@ func (d *Detector) finish(dst []dsp.Burst, a *active) []dsp.Burst {
 	if a.startF < d.t-historyFrames+1 || a.endF-a.startF < 4 {
 		return d.finishOne(dst, a)
 	}
-	ex := func(tt int64) float32 {
-		h := d.hist[int(tt%historyFrames)]
-		var s float32
-		for k := a.lo; k < a.hi; k++ {
-			s += h[k] - 1
-		}
-		return s
-	}
+	// The band's excess per frame, computed once: ex[tt−startF].
+	ex := d.exc[:0]
 	var top float32
 	for tt := a.startF; tt <= a.endF; tt++ {
-		top = max(top, ex(tt))
+		var s float32
+		for _, v := range d.hist[int(tt%historyFrames)][a.lo:a.hi] {
+			s += v - 1
+		}
+		ex = append(ex, s)
+		top = max(top, s)
 	}
+	d.exc = ex[:0]
 	// The noise in a frame's band excess is about √(band bins); a gap is
 	// a frame below a fifth of the strongest and within three of those
 	// standard deviations of nothing.
@@ -578,11 +575,7 @@ func (d *Detector) finish(dst []dsp.Burst, a *active) []dsp.Burst {
 		tmp.frames, tmp.clipped = 0, 0
 		for tt := t0; tt <= t1; tt++ {
 			slot := int(tt % historyFrames)
-			h := d.hist[slot]
-			for k := a.lo; k < a.hi; k++ {
-				tmp.acc[k] += h[k] - 1
-				tmp.pw[k] += (h[k] - 1) * d.floor[k]
-			}
+			accumulate(tmp.acc[a.lo:a.hi], tmp.pw[a.lo:a.hi], d.hist[slot][a.lo:a.hi], d.floor[a.lo:a.hi])
 			tmp.frames++
 			if d.histC[slot] > 0 {
 				tmp.clipped++
@@ -597,7 +590,7 @@ func (d *Detector) finish(dst []dsp.Burst, a *active) []dsp.Burst {
 		pieces++
 	}
 	for tt := a.startF; tt <= a.endF; tt++ {
-		quiet := ex(tt) < lim
+		quiet := ex[tt-a.startF] < lim
 		switch {
 		case quiet && !inGap:
 			flushPiece(p0, tt-1)
@@ -761,14 +754,17 @@ func (d *Detector) edges(a *active, bl, bh int) (float64, float64) {
 	if to-from < 1 {
 		return start, end
 	}
-	ex := func(tt int64) float64 {
-		h := d.hist[int(tt%historyFrames)]
+	// The band's excess per frame of [from, to], computed once.
+	exs := d.exe[:0]
+	for tt := from; tt <= to; tt++ {
 		var s float64
-		for k := bl; k < bh; k++ {
-			s += float64(h[k] - 1)
+		for _, v := range d.hist[int(tt%historyFrames)][bl:bh] {
+			s += float64(v - 1)
 		}
-		return s
+		exs = append(exs, s)
 	}
+	d.exe = exs[:0]
+	ex := func(tt int64) float64 { return exs[tt-from] }
 	// Plateau: the mean excess of the frames the burst fills. The hot
 	// span also holds frames before the burst (a long template that
 	// triggered) and after it (the hysteresis runs on), so take the frames
@@ -869,6 +865,18 @@ func (d *Detector) freqOf(k int) float64 {
 	return d.center + (float64(k)-float64(d.bins/2))*d.binHz
 }
 
+// accumulate adds each cell's excess over the noise, z−1, to acc, and the
+// excess power it stands for, (z−1)·floor, to pw (0 in masked bins, where
+// z is 1). All four slices have the same length.
+func accumulate(acc, pw, z, floor []float32) {
+	acc, pw, floor = acc[:len(z)], pw[:len(z)], floor[:len(z)]
+	for k, v := range z {
+		e := v - 1
+		acc[k] += e
+		pw[k] += e * floor[k]
+	}
+}
+
 // normalize sets the normalised cells z[k] = p[k]·inv[k] + one[k] and
 // their prefix sums cum[k] = Σ z[:k], in one pass. A plain running sum is
 // one long chain of dependent additions (the floating-point add latency
@@ -878,24 +886,23 @@ func (d *Detector) freqOf(k int) float64 {
 func normalize(z, cum, p, inv, one []float32) {
 	n := len(z)
 	cum = cum[:n+1]
-	p, inv, one = p[:n], inv[:n], one[:n]
 	cum[0] = 0
+	c := cum[1:]
+	p, inv, one, c = p[:n], inv[:n], one[:n], c[:n]
 	var run float32
 	for j := 0; j+3 < n; j += 4 {
-		pp, iv, on := p[j:j+4:j+4], inv[j:j+4:j+4], one[j:j+4:j+4]
-		g := z[j : j+4 : j+4]
-		g0 := pp[0]*iv[0] + on[0]
-		g1 := pp[1]*iv[1] + on[1]
-		g2 := pp[2]*iv[2] + on[2]
-		g3 := pp[3]*iv[3] + on[3]
-		g[0], g[1], g[2], g[3] = g0, g1, g2, g3
+		_ = p[j+3] // one bounds check for the four
+		g0 := p[j]*inv[j] + one[j]
+		g1 := p[j+1]*inv[j+1] + one[j+1]
+		g2 := p[j+2]*inv[j+2] + one[j+2]
+		g3 := p[j+3]*inv[j+3] + one[j+3]
+		z[j], z[j+1], z[j+2], z[j+3] = g0, g1, g2, g3
 		q := (g0 + g1) + (g2 + g3)
-		c := cum[j+1 : j+5 : j+5]
-		c[0] = run + g0
-		c[1] = run + (g0 + g1)
-		c[2] = c[1] + g2
+		c0 := run + g0
+		c1 := run + (g0 + g1)
+		c[j], c[j+1], c[j+2] = c0, c1, c1+g2
 		run += q
-		c[3] = run
+		c[j+3] = run
 	}
 }
 
