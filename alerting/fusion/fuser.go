@@ -366,6 +366,12 @@ func (f *Fuser) compatible(inc *incident, a *alertState) (bool, float64) {
 	if !ok {
 		return false, 0
 	}
+	// The channel each heard most: an alert that spans two emitters'
+	// channels (the tracker took two calls for one hopping call) belongs
+	// rather with the one it heard most.
+	if x.Class != "lte" && x.Class != "umts" && math.Abs(a.a.FreqHz-x.FreqHz) < gsmTolerance {
+		score += 1
+	}
 	// Kinds are a tie-breaker only: a weak sensor hears part of what a
 	// strong one does (a call's bursts but not its rhythm).
 	if a.a.Kind != "" && a.a.Kind == kindOf(inc) {

@@ -725,3 +725,17 @@ func TestHealthPeriod(t *testing.T) {
 		})
 	}
 }
+
+// TestBridgingAlert: an alert whose channels span two incidents (the
+// tracker took two calls for one hopping call) joins the one on the
+// channel it heard most, even when the other has more sensors.
+func TestBridgingAlert(t *testing.T) {
+	f := newTest(t, Config{})
+	f.Alert(alert("a1", "a1-1", 0, alerting.StateRaised, 0, 3, -60, 902.8e6), at(3))
+	f.Alert(alert("b1", "b1-1", 0, alerting.StateRaised, 0, 3, -90, 903.2e6), at(3))
+	f.Alert(alert("b2", "b2-1", 0, alerting.StateRaised, 0, 3, -92, 903.2e6), at(3))
+	got := f.Alert(alert("a2", "a2-1", 0, alerting.StateRaised, 0, 3, -85, 902.8e6, 903.2e6), at(3))
+	if len(got) != 1 || got[0].FreqHz != 902.8e6 || len(got[0].Sensors) != 2 {
+		t.Errorf("bridging alert joined %+v, want the 902.8 MHz incident of a1", got)
+	}
+}
