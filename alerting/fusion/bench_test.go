@@ -179,6 +179,7 @@ func benchmarkStream(b *testing.B, msgs []message) {
 	if cpu > 0 {
 		b.ReportMetric(float64(n)/cpu.Seconds(), "msgs/cpu-s")
 	}
+	b.ReportMetric(float64(len(msgs)), "msgs/op")
 	b.ReportMetric(float64(alerts)/float64(len(msgs))*100, "%alerts")
 	b.ReportMetric(float64(located)/float64(n)*float64(len(msgs))/float64(alerts), "locates/alert")
 }
