@@ -8,10 +8,14 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/cellsentry/cellsentry/alerting"
+	"github.com/cellsentry/cellsentry/alerting/fusion"
+	"github.com/cellsentry/cellsentry/configs"
+	"github.com/cellsentry/cellsentry/sdr/sim"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite testdata/fuse.golden from the current output")
@@ -222,4 +226,70 @@ func FuzzParseMessage(f *testing.F) {
 			t.Fatalf("alert without id or sensor: %+v", m.alert)
 		}
 	})
+}
+
+// TestThreeWingsPlan: testdata/three-wings-site.yaml is the plan of the
+// built-in scene three-wings (the one docs/localization.md fuses its
+// replays on): same wings, walls, sensors, and the scene's perimeter walls
+// as its boundary.
+func TestThreeWingsPlan(t *testing.T) {
+	plan, err := configs.LoadSite("testdata/three-wings-site.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := plan.Fusion()
+	sc, err := sim.Builtin("three-wings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(site.Wings) != len(sc.Site.Wings) {
+		t.Fatalf("%d wings, scene has %d", len(site.Wings), len(sc.Site.Wings))
+	}
+	for i, w := range sc.Site.Wings {
+		fw := site.Wings[i]
+		if fw.Name != w.Name || len(fw.Polygon) != len(w.Polygon) {
+			t.Fatalf("wing %d: %+v, scene %+v", i, fw, w)
+		}
+		for j, p := range w.Polygon {
+			if fw.Polygon[j].X != p.X || fw.Polygon[j].Y != p.Y {
+				t.Errorf("wing %s point %d: %v, scene %v", w.Name, j, fw.Polygon[j], p)
+			}
+		}
+	}
+	var walls []sim.Wall
+	var corners []fusion.Point
+	for _, w := range sc.Site.Walls {
+		if strings.HasPrefix(w.Name, "perimeter-") {
+			corners = append(corners, fusion.Point{X: w.A.X, Y: w.A.Y})
+			if w.Loss != site.PerimeterLossDB {
+				t.Errorf("perimeter loss %g, scene %g", site.PerimeterLossDB, w.Loss)
+			}
+			continue
+		}
+		walls = append(walls, w)
+	}
+	if len(site.Walls) != len(walls) {
+		t.Fatalf("%d walls, scene has %d", len(site.Walls), len(walls))
+	}
+	for i, w := range walls {
+		fw := site.Walls[i]
+		if fw.Name != w.Name || fw.A.X != w.A.X || fw.A.Y != w.A.Y || fw.B.X != w.B.X || fw.B.Y != w.B.Y || fw.LossDB != w.Loss {
+			t.Errorf("wall %d: %+v, scene %+v", i, fw, w)
+		}
+	}
+	if !slices.Equal(site.Perimeter, corners) {
+		t.Errorf("boundary %v, scene's perimeter %v", site.Perimeter, corners)
+	}
+	for i, s := range sc.Sensors {
+		fs := site.Sensors[i]
+		if fs.ID != s.ID || fs.Wing != s.Wing || fs.X != s.Pos.X || fs.Y != s.Pos.Y || fs.HeightM != s.Pos.Z {
+			t.Errorf("sensor %d: %+v, scene %+v", i, fs, s)
+		}
+		if !slices.ContainsFunc(fs.Bands, func(b fusion.Band) bool { return b.LowHz <= s.Center && s.Center <= b.HighHz }) {
+			t.Errorf("sensor %s does not listen at its scene centre %g Hz: %+v", s.ID, s.Center, fs.Bands)
+		}
+	}
+	if site.PathLoss.Exponent != sc.Propagation.Exponent || site.PathLoss.ShadowSigmaDB != sc.Propagation.ShadowSigma {
+		t.Errorf("path loss %+v, scene %+v", site.PathLoss, sc.Propagation)
+	}
 }
