@@ -293,7 +293,7 @@ func (c *console) run(ctx context.Context) error {
 			c.log.Error("web server stopped", "err", err)
 		}
 	}()
-	c.log.Info("console running", "url", "http://"+c.ln.Addr().String()+"/", "broker", c.cfg.MQTT.Broker, "store", c.cfg.Settings.Store, "sites", len(c.fusers))
+	c.log.Info("console running", "version", version, "url", "http://"+c.ln.Addr().String()+"/", "broker", c.cfg.MQTT.Broker, "store", c.cfg.Settings.Store, "sites", len(c.fusers))
 	subDone := make(chan error, 1)
 	go func() { subDone <- c.sub.Run(ctx) }()
 

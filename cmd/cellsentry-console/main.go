@@ -20,6 +20,10 @@ import (
 	"syscall"
 )
 
+// version is the software version; release builds set it with
+// -ldflags "-X main.version=…" (systemd/package.sh does).
+var version = "0.1.0-dev"
+
 // errUsage marks an error in how the command was called; main exits 2.
 var errUsage = errors.New("usage")
 
