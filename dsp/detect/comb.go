@@ -77,7 +77,8 @@ type Comb struct {
 	patE     []float64 // [alignment][phase] DTX pattern sums
 	patN     []float64
 	contrast []float64
-	pre      []bool // per position: the plain long fold passed the gate
+	pre      []bool    // per position: the plain long fold passed the gate
+	run      []float64 // per phase: dtxPattern's running SID sum
 }
 
 type combState struct {
@@ -146,6 +147,7 @@ func NewComb(cfg CombConfig) (*Comb, error) {
 	c.patN = make([]float64, dtxCycle*c.phases)
 	c.contrast = make([]float64, len(c.pos))
 	c.pre = make([]bool, len(c.pos))
+	c.run = make([]float64, c.phases)
 	return c, nil
 }
 
@@ -409,28 +411,41 @@ func (c *Comb) emitTrains(dst []dsp.Burst, s *combState, f *channelize.Frame, fl
 // dtxPattern sets dst[a·phases+ph] to the sum of box[cy·phases+ph] over the
 // frames a call in DTX silence sends when its multiframe starts at place
 // a: the SACCH every 26 frames (the same four places for a, a+26, a+52,
-// a+78) and the SID run of eight, summed with a sliding window.
+// a+78) and the SID run of eight, summed with a sliding window. It works
+// a row of phases at a time (rows are contiguous), each phase's sums
+// taken in the same order as one phase at a time would.
 func (c *Comb) dtxPattern(dst, box []float64) {
 	np := c.phases
-	for ph := range np {
-		// SACCH: depends on a mod 26 only.
-		for a := range 26 {
-			var v float64
-			for j := 0; j < 4; j++ {
-				v += box[((a+26*j)%dtxCycle)*np+ph]
-			}
-			for k := a; k < dtxCycle; k += 26 {
-				dst[k*np+ph] = v
+	row := func(x []float64, cy int) []float64 { return x[cy*np : (cy+1)*np] }
+	// SACCH: depends on a mod 26 only.
+	for a := range 26 {
+		v := row(dst, a)
+		clear(v)
+		for j := 0; j < 4; j++ {
+			b := row(box, (a+26*j)%dtxCycle)[:len(v)]
+			for ph, x := range b {
+				v[ph] += x
 			}
 		}
-		// SID: frames a+40 … a+47.
-		var run float64
-		for j := 40; j < 48; j++ {
-			run += box[(j%dtxCycle)*np+ph]
+		for k := a + 26; k < dtxCycle; k += 26 {
+			copy(row(dst, k), v)
 		}
-		for a := range dtxCycle {
-			dst[a*np+ph] += run
-			run += box[((a+48)%dtxCycle)*np+ph] - box[((a+40)%dtxCycle)*np+ph]
+	}
+	// SID: frames a+40 … a+47, a running sum per phase.
+	run := c.run[:np]
+	clear(run)
+	for j := 40; j < 48; j++ {
+		b := row(box, j%dtxCycle)[:len(run)]
+		for ph, x := range b {
+			run[ph] += x
+		}
+	}
+	for a := range dtxCycle {
+		d := row(dst, a)[:len(run)]
+		in, out := row(box, (a+48)%dtxCycle)[:len(run)], row(box, (a+40)%dtxCycle)[:len(run)]
+		for ph, r := range run {
+			d[ph] += r
+			run[ph] = r + (in[ph] - out[ph])
 		}
 	}
 }
