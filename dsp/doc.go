@@ -11,4 +11,7 @@
 //	               and rhythm (TDMA comb) integration
 //	dsp/classify   gsm / lte / umts / unknown / interference / overload
 //	dsp/pipeline   the stages wired together over an sdr.Source
+//
+// dsp/internal/cpu tells the vector kernels (fft, channelize, detect,
+// classify: amd64 and arm64 assembly with Go fallbacks) what the CPU has.
 package dsp

@@ -2,7 +2,11 @@
 
 package fft
 
-import "math"
+import (
+	"math"
+
+	"github.com/cellsentry/cellsentry/dsp/internal/cpu"
+)
 
 // The amd64 kernels use AVX (256-bit vectors of four complex64, VEX
 // encoding; no FMA, no AVX2), present on every x86-64 CPU since 2011–2013.
@@ -10,28 +14,10 @@ import "math"
 // order, four butterflies or codelets side by side: the results are bit
 // for bit those of transformGo (TestSIMDMatchesGo).
 
-var useAVX = hasAVX()
+var useAVX = cpu.AVX
 
 // simdName names the vector kernel in use, "" for none.
 var simdName = map[bool]string{true: "avx"}[useAVX]
-
-// hasAVX reports whether the CPU has AVX and the OS saves the YMM
-// registers (CPUID.1:ECX.OSXSAVE and .AVX, XCR0 bits 1 and 2).
-func hasAVX() bool {
-	_, _, c, _ := cpuid(1, 0)
-	const osxsave, avx = 1 << 27, 1 << 28
-	if c&osxsave == 0 || c&avx == 0 {
-		return false
-	}
-	xcr0, _ := xgetbv()
-	return xcr0&6 == 6
-}
-
-//go:noescape
-func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-
-//go:noescape
-func xgetbv() (eax, edx uint32)
 
 // radix4AVX runs one radix-4 pass (see radix4) over x[:n] with sub-transforms
 // of length m (a multiple of 4), twiddles tw laid out by simdTwiddles.
