@@ -176,17 +176,7 @@ func (g *gmskRefs) match(x []complex64, access bool) float64 {
 		// Σ xd·conj(rd) and Σ xd·rd (the other spectral orientation),
 		// from the four real sums they share: four products per sample
 		// instead of eight.
-		var s1, s2, s3, s4 float64
-		px, py := xr[lag:lag+m], xi[lag:lag+m]
-		di := r.di[:m]
-		for k, rr := range r.dr {
-			ri := di[k]
-			a, b := px[k], py[k]
-			s1 += a * rr
-			s2 += b * ri
-			s3 += b * rr
-			s4 += a * ri
-		}
+		s1, s2, s3, s4 := corrSums(xr[lag:lag+m], xi[lag:lag+m], r.dr, r.di)
 		ar, ai := s1+s2, s3-s4
 		br, bi := s1-s2, s4+s3
 		if ar*ar+ai*ai >= br*br+bi*bi {
