@@ -54,19 +54,21 @@ type CombConfig struct {
 // slightly off cannot fake and steady or randomly timed energy (CW, LTE,
 // UMTS) does not produce.
 type Comb struct {
-	cfg       CombConfig
-	w, stride int
-	pos       []int
-	phases    int // phase bins per TDMA frame
-	box       int // phase bins per burst
-	frameDur  float64
-	blockFr   int // frames per block
-	looksCell float64
-	tau1      float64 // threshold on one block
-	tauN      float64 // threshold on Blocks blocks
-	tauDTX    float64 // threshold for the DTX pattern on Blocks blocks
-	tauPre    float64 // gate on the plain fold for the DTX search
-	states    map[float64]*combState
+	cfg        CombConfig
+	w, stride  int
+	pos        []int
+	phases     int // phase bins per TDMA frame
+	box        int // phase bins per burst
+	frameDur   float64
+	blockFr    int // frames per block
+	looksCell  float64
+	tau1       float64 // threshold on one block
+	tauN       float64 // threshold on Blocks blocks
+	tauDTX     float64 // threshold for the DTX pattern on Blocks blocks
+	tauPre     float64 // gate on the plain fold for the DTX search
+	states     map[float64]*combState
+	lastCenter float64
+	last       *combState // the state looked up last (a map lookup per frame costs)
 	// scratch
 	sum      []float64 // [pos][cycle][phase] over the window
 	cnt      []float64 // [cycle][phase]
@@ -160,6 +162,9 @@ func (c *Comb) contrastThreshold(frames, alpha float64) float64 {
 }
 
 func (c *Comb) state(center float64) *combState {
+	if c.last != nil && center == c.lastCenter {
+		return c.last
+	}
 	s := c.states[center]
 	if s == nil {
 		s = &combState{start: make([]int64, c.cfg.Blocks), startT: make([]time.Time, c.cfg.Blocks),
@@ -170,6 +175,7 @@ func (c *Comb) state(center float64) *combState {
 		}
 		c.states[center] = s
 	}
+	c.lastCenter, c.last = center, s
 	return s
 }
 
@@ -335,6 +341,8 @@ func (c *Comb) report(dst []dsp.Burst, s *combState, f *channelize.Frame, floor 
 	// the same for every position.
 	boxN := c.boxN
 	c.boxSums(boxN, c.cnt)
+	pat, patN := c.patE, c.patN
+	c.dtxPattern(patN, boxN)
 	for pi := range c.pos {
 		if !c.pre[pi] {
 			// Nothing on the plain fold either: a silent call's twelve
@@ -351,17 +359,17 @@ func (c *Comb) report(dst []dsp.Burst, s *combState, f *channelize.Frame, floor 
 		// so that energy that comes and goes with time (a sweep passing,
 		// a radio keyed, a floor step) lights every phase alike and
 		// cancels, while a silent call lights one phase.
-		c.contrast[pi] = 0
-		pat, patN := c.patE, c.patN
 		c.dtxPattern(pat, boxE)
-		c.dtxPattern(patN, boxN)
+		best := 0.0
 		for a := range dtxCycle {
-			for ph := range c.phases {
-				i := a*c.phases + ph
-				c.boxes[ph] = ratio(pat[i], patN[i]*float64(c.w))
+			boxes := c.boxes[:c.phases]
+			pa, pn := pat[a*c.phases:(a+1)*c.phases], patN[a*c.phases:(a+1)*c.phases]
+			for ph := range boxes {
+				boxes[ph] = ratio(pa[ph], pn[ph]*float64(c.w))
 			}
-			c.contrast[pi] = math.Max(c.contrast[pi], contrast(c.boxes[:c.phases]))
+			best = maxContrast(best, boxes)
 		}
+		c.contrast[pi] = best
 	}
 	return c.emitTrains(dst, s, f, floor, nb, first, tau, dtx)
 }
@@ -465,6 +473,24 @@ func (c *Comb) boxSums(dst, src []float64) {
 			run += row[(ph+c.box)%c.phases] - row[ph]
 		}
 	}
+}
+
+// maxContrast returns math.Max(cur, contrast(v)), skipping the median when
+// it cannot matter: the median is at least the smallest value, so
+// contrast(v) ≤ max/min, and when that bound is at most cur (IEEE division
+// is monotonic) the result is cur whatever the median is.
+func maxContrast(cur float64, v []float64) float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, x := range v {
+		if x != x {
+			return math.Max(cur, contrast(v)) // NaN: no bound
+		}
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	if lo > 0 && hi/lo <= cur {
+		return cur
+	}
+	return math.Max(cur, contrast(v))
 }
 
 // contrast is the largest value over the median (v is reordered), or 0
