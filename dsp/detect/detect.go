@@ -73,10 +73,13 @@ type tmpl struct {
 // group is the templates of one width, evaluated at the same positions.
 // The ring and the running sums are laid out position-minor (one row per
 // frame slot, one row per template), so that each frame's update is a few
-// straight passes over rows rather than a re-slicing per position.
+// straight passes over rows rather than a re-slicing per position. Rows
+// are row positions long, a multiple of 4 for the vector kernels; the
+// padding stays 0 and never reaches a threshold.
 type group struct {
 	w      int
 	pos    []int     // first bin of each position (stride w/4)
+	row    int       // len(pos) rounded up to a multiple of 4
 	depth  int       // frames kept: the longest template's
 	ring   []float32 // [slot][position]: the last depth band sums
 	tmpls  []int     // indices into Detector.tmpls
@@ -86,6 +89,9 @@ type group struct {
 	v      []float32 // this frame's band sums, per position
 	hits   []uint8   // per position, bit i set: template i crossed its threshold this frame
 }
+
+// nan32 is a threshold nothing reaches.
+var nan32 = float32(math.NaN())
 
 const historyFrames = 512 // frames of z kept for refining burst edges
 
@@ -225,10 +231,11 @@ func New(cfg Config) (*Detector, error) {
 	}
 	for i := range d.groups {
 		g := &d.groups[i]
-		g.ring = make([]float32, len(g.pos)*g.depth)
-		g.run = make([]float32, len(g.pos)*len(g.tmpls))
-		g.v = make([]float32, len(g.pos))
-		g.hits = make([]uint8, len(g.pos))
+		g.row = (len(g.pos) + 3) &^ 3
+		g.ring = make([]float32, g.row*g.depth)
+		g.run = make([]float32, g.row*len(g.tmpls))
+		g.v = make([]float32, g.row)
+		g.hits = make([]uint8, g.row)
 	}
 	d.contLooks = 3
 	d.prof = make([]float32, 0, cfg.Bins)
@@ -378,37 +385,31 @@ func (d *Detector) Process(dst []dsp.Burst, f *channelize.Frame, nz Normalizer) 
 	// side by side per position.
 	for gi := range d.groups {
 		g := &d.groups[gi]
-		np := len(g.pos)
+		row := g.row
 		rp := int(t % int64(g.depth))
-		v := g.v[:np]
+		v := g.v[:row]
 		for pi, s := range g.pos {
 			v[pi] = cum[s+g.w] - cum[s]
 		}
-		hits := g.hits[:np]
+		hits := g.hits[:row]
 		any := false
 		for i, di := range g.d {
 			// The frame leaving this template's span sits in ring slot
 			// rp−d (read before this frame's sums overwrite slot rp).
 			leave := (rp - di + g.depth) % g.depth
-			old := g.ring[leave*np : (leave+1)*np]
-			run := g.run[i*np : (i+1)*np]
-			old, v := old[:len(run)], v[:len(run)]
 			tau := g.tauSum[i]
-			armed := t+1 >= int64(di)
-			for pi, r := range run {
-				r = r + v[pi] - old[pi] // in this order: (r+v)−old
-				run[pi] = r
-				if r >= tau && armed {
-					hits[pi] |= 1 << i
-					any = true
-				}
+			if t+1 < int64(di) {
+				tau = nan32 // the span is not full yet: no hits
+			}
+			if runSums(g.run[i*row:(i+1)*row], v, g.ring[leave*row:(leave+1)*row], tau, hits, 1<<i) {
+				any = true
 			}
 		}
-		copy(g.ring[rp*np:(rp+1)*np], v)
+		copy(g.ring[rp*row:(rp+1)*row], v)
 		if any {
 			// Trigger in position order, then template order: a burst's
 			// band and peak depend on the order its hits merge in.
-			for pi, m := range hits {
+			for pi, m := range hits[:len(g.pos)] {
 				if m == 0 {
 					continue
 				}
@@ -416,7 +417,7 @@ func (d *Detector) Process(dst []dsp.Burst, f *channelize.Frame, nz Normalizer) 
 				s := g.pos[pi]
 				for i, di := range g.d {
 					if m&(1<<i) != 0 {
-						r := g.run[i*np+pi]
+						r := g.run[i*row+pi]
 						d.trigger(g.tmpls[i], s, s+g.w, t-int64(di)+1, t, r/float32(g.w*di), f)
 					}
 				}
@@ -865,18 +866,6 @@ func (d *Detector) freqOf(k int) float64 {
 	return d.center + (float64(k)-float64(d.bins/2))*d.binHz
 }
 
-// accumulate adds each cell's excess over the noise, z−1, to acc, and the
-// excess power it stands for, (z−1)·floor, to pw (0 in masked bins, where
-// z is 1). All four slices have the same length.
-func accumulate(acc, pw, z, floor []float32) {
-	acc, pw, floor = acc[:len(z)], pw[:len(z)], floor[:len(z)]
-	for k, v := range z {
-		e := v - 1
-		acc[k] += e
-		pw[k] += e * floor[k]
-	}
-}
-
 // normalize sets the normalised cells z[k] = p[k]·inv[k] + one[k] and
 // their prefix sums cum[k] = Σ z[:k], in one pass. A plain running sum is
 // one long chain of dependent additions (the floating-point add latency
@@ -909,15 +898,14 @@ func normalize(z, cum, p, inv, one []float32) {
 // resum rebuilds every running sum from the rings.
 func (d *Detector) resum() {
 	for _, g := range d.groups {
-		np := len(g.pos)
 		rp := int((d.t - 1) % int64(g.depth)) // slot of the newest frame
 		for pi := range g.pos {
 			for i, di := range g.d {
 				var s float32
 				for j := 0; j < di; j++ {
-					s += g.ring[((rp-j+g.depth)%g.depth)*np+pi]
+					s += g.ring[((rp-j+g.depth)%g.depth)*g.row+pi]
 				}
-				g.run[i*np+pi] = s
+				g.run[i*g.row+pi] = s
 			}
 		}
 	}
