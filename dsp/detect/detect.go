@@ -129,6 +129,11 @@ type Detector struct {
 	active []*active
 	free   []*active
 	spare  *active // scratch for the pieces of a split burst
+	// The burst the last hit merged into at frame lastHitT, when no
+	// burst before it in active touches it (see noteHit); nil if none.
+	lastHit    *active
+	lastHitT   int64
+	noShortcut bool // tests: always scan (see TestTriggerShortcut)
 
 	center float64
 	rate   float64
@@ -324,6 +329,7 @@ func (d *Detector) Process(dst []dsp.Burst, f *channelize.Frame, nz Normalizer) 
 		dst = d.flush(dst)
 		d.center, d.rate = f.Center, f.Rate
 		d.t = 0
+		d.lastHit = nil
 		for i := range d.groups {
 			clear(d.groups[i].ring)
 			clear(d.groups[i].run)
@@ -416,10 +422,21 @@ func (d *Detector) Process(dst []dsp.Burst, f *channelize.Frame, nz Normalizer) 
 				hits[pi] = 0
 				s := g.pos[pi]
 				for i, di := range g.d {
-					if m&(1<<i) != 0 {
-						r := g.run[i*row+pi]
-						d.trigger(g.tmpls[i], s, s+g.w, t-int64(di)+1, t, r/float32(g.w*di), f)
+					if m&(1<<i) == 0 {
+						continue
 					}
+					stat := g.run[i*row+pi] / float32(g.w*di)
+					if a := d.lastHit; a != nil && d.lastHitT == t && s >= a.lo && s+g.w <= a.hi && !d.noShortcut {
+						// Inside the band of the burst the last hit merged
+						// into, which no burst before it in d.active
+						// touches (see noteHit): trigger's scan would pick
+						// it, and only its peak can change.
+						if stat > a.peak {
+							a.peak, a.tmpl = stat, g.tmpls[i]
+						}
+						continue
+					}
+					d.trigger(g.tmpls[i], s, s+g.w, t-int64(di)+1, t, stat, f)
 				}
 			}
 		}
@@ -450,8 +467,9 @@ func (d *Detector) corrFactor() float64 {
 }
 
 // trigger merges a template hit into an active burst or starts one.
+// Process takes the shortcut of noteHit before calling it.
 func (d *Detector) trigger(ti, lo, hi int, t0, t1 int64, stat float32, f *channelize.Frame) {
-	for _, a := range d.active {
+	for i, a := range d.active {
 		// Merge only into a burst still hot at the previous frame: a
 		// template looks back over its whole span, so a new burst just
 		// after another (a different phone, 200 µs later) would otherwise
@@ -467,9 +485,11 @@ func (d *Detector) trigger(ti, lo, hi int, t0, t1 int64, stat float32, f *channe
 			if lo < a.lo || hi > a.hi {
 				d.widen(a, lo, hi, t0)
 			}
+			d.noteHit(i, t1)
 			return
 		}
 	}
+	d.lastHit = nil
 	if len(d.free) == 0 {
 		return // saturated with bursts: the overload logic reports it
 	}
@@ -498,6 +518,25 @@ func (d *Detector) trigger(ti, lo, hi int, t0, t1 int64, stat float32, f *channe
 	a.startTime = d.histT[int(from%historyFrames)]
 	a.startF = from
 	d.active = append(d.active, a)
+	d.noteHit(len(d.active)-1, t1)
+}
+
+// noteHit remembers d.active[i], which a hit at frame t1 has just merged
+// into or started, for the hits that follow in the same frame: if no
+// burst before it in d.active is hot (endF ≥ t1−1) and touches its band,
+// then no such burst touches any band inside it either, so trigger's scan
+// would pick it for every hit inside its band. Bursts before it change
+// only through hits that merge into them, which replace the note; bursts
+// appended later come after it.
+func (d *Detector) noteHit(i int, t1 int64) {
+	a := d.active[i]
+	d.lastHit = nil
+	for _, b := range d.active[:i] {
+		if b.endF >= t1-1 && d.touches(a.lo, a.hi, b.lo, b.hi) {
+			return
+		}
+	}
+	d.lastHit, d.lastHitT = a, t1
 }
 
 // widen extends a burst's band, back-filling the new bins from history.
@@ -520,6 +559,7 @@ func (d *Detector) widen(a *active, lo, hi int, _ int64) {
 
 func (d *Detector) release(i int) {
 	a := d.active[i]
+	d.lastHit = nil
 	d.active = append(d.active[:i], d.active[i+1:]...)
 	d.free = append(d.free, a)
 }
@@ -864,35 +904,6 @@ func (d *Detector) coverage(e float64) float64 {
 
 func (d *Detector) freqOf(k int) float64 {
 	return d.center + (float64(k)-float64(d.bins/2))*d.binHz
-}
-
-// normalize sets the normalised cells z[k] = p[k]·inv[k] + one[k] and
-// their prefix sums cum[k] = Σ z[:k], in one pass. A plain running sum is
-// one long chain of dependent additions (the floating-point add latency
-// per bin); summing groups of four first shortens the chain four-fold, and
-// the entries inside each group are then filled independently. All slices
-// but cum (one longer) have the length of z, a multiple of 4.
-func normalize(z, cum, p, inv, one []float32) {
-	n := len(z)
-	cum = cum[:n+1]
-	cum[0] = 0
-	c := cum[1:]
-	p, inv, one, c = p[:n], inv[:n], one[:n], c[:n]
-	var run float32
-	for j := 0; j+3 < n; j += 4 {
-		_ = p[j+3] // one bounds check for the four
-		g0 := p[j]*inv[j] + one[j]
-		g1 := p[j+1]*inv[j+1] + one[j+1]
-		g2 := p[j+2]*inv[j+2] + one[j+2]
-		g3 := p[j+3]*inv[j+3] + one[j+3]
-		z[j], z[j+1], z[j+2], z[j+3] = g0, g1, g2, g3
-		q := (g0 + g1) + (g2 + g3)
-		c0 := run + g0
-		c1 := run + (g0 + g1)
-		c[j], c[j+1], c[j+2] = c0, c1, c1+g2
-		run += q
-		c[j+3] = run
-	}
 }
 
 // resum rebuilds every running sum from the rings.

@@ -33,3 +33,32 @@ func runSumsGo(run, v, old []float32, tau float32, hits []uint8, bit uint8) bool
 	}
 	return any
 }
+
+// normalizeGo sets the normalised cells z[k] = p[k]·inv[k] + one[k] and
+// their prefix sums cum[k] = Σ z[:k], in one pass. A plain running sum is
+// one long chain of dependent additions (the floating-point add latency
+// per bin); summing groups of four first shortens the chain four-fold, and
+// the entries inside each group are then filled independently. All slices
+// but cum (one longer) have the length of z, a multiple of 4.
+func normalizeGo(z, cum, p, inv, one []float32) {
+	n := len(z)
+	cum = cum[:n+1]
+	cum[0] = 0
+	c := cum[1:]
+	p, inv, one, c = p[:n], inv[:n], one[:n], c[:n]
+	var run float32
+	for j := 0; j+3 < n; j += 4 {
+		_ = p[j+3] // one bounds check for the four
+		g0 := p[j]*inv[j] + one[j]
+		g1 := p[j+1]*inv[j+1] + one[j+1]
+		g2 := p[j+2]*inv[j+2] + one[j+2]
+		g3 := p[j+3]*inv[j+3] + one[j+3]
+		z[j], z[j+1], z[j+2], z[j+3] = g0, g1, g2, g3
+		q := (g0 + g1) + (g2 + g3)
+		c0 := run + g0
+		c1 := run + (g0 + g1)
+		c[j], c[j+1], c[j+2] = c0, c1, c1+g2
+		run += q
+		c[j+3] = run
+	}
+}

@@ -100,3 +100,55 @@ bits:
 	ANDL R12, R10             // clear the lowest set bit
 	JNZ  bits
 	JMP  next
+
+// func normalizeSSE(z, cum1, p, inv, one *float32, n int)
+//
+// Per four bins: g = p·inv + one (stored to z), then the prefix sums in
+// normalizeGo's order: S = (g0, g0+g1, g2, g2+g3), T = (g0, g0+g1, g2,
+// (g0+g1)+(g2+g3)), C = run + T but for c2 = c1 + g2; run = c3.
+TEXT ·normalizeSSE(SB), NOSPLIT, $0-48
+	MOVQ    z+0(FP), DI
+	MOVQ    cum1+8(FP), R8
+	MOVQ    p+16(FP), SI
+	MOVQ    inv+24(FP), DX
+	MOVQ    one+32(FP), BX
+	MOVQ    n+40(FP), CX
+	PCMPEQL X15, X15
+	PSLLDQ  $12, X15          // lane 3 only
+	PCMPEQL X14, X14
+	PSRLDQ  $12, X14
+	PSLLDQ  $8, X14           // lane 2 only
+	PCMPEQL X13, X13
+	XORPS   X14, X13          // all but lane 2
+	XORPS   X6, X6            // run
+	XORQ    AX, AX
+
+nloop:
+	MOVUPS (SI)(AX*4), X0
+	MOVUPS (DX)(AX*4), X1
+	MULPS  X1, X0
+	MOVUPS (BX)(AX*4), X1
+	ADDPS  X1, X0             // g
+	MOVUPS X0, (DI)(AX*4)
+	MOVAPS X0, X1
+	PSLLQ  $32, X1            // (0, g0, 0, g2)
+	ADDPS  X0, X1             // S
+	MOVAPS X1, X2
+	PSLLDQ $8, X2
+	ANDPS  X15, X2            // (0, 0, 0, S1)
+	ADDPS  X1, X2             // T
+	MOVAPS X6, X3
+	ADDPS  X2, X3             // run + T
+	MOVAPS X3, X4
+	SHUFPS $0x55, X4, X4      // c1 everywhere
+	ADDPS  X2, X4             // lane 2: c1 + g2
+	ANDPS  X14, X4
+	ANDPS  X13, X3
+	ORPS   X4, X3             // C
+	MOVUPS X3, (R8)(AX*4)
+	MOVAPS X3, X6
+	SHUFPS $0xFF, X6, X6      // run = c3
+	ADDQ   $4, AX
+	CMPQ   AX, CX
+	JB     nloop
+	RET

@@ -26,6 +26,20 @@ func runSums(run, v, old []float32, tau float32, hits []uint8, bit uint8) bool {
 	return runSumsNEON(&run[0], &v[0], &old[0], n, tau, &hits[0], int(bit))
 }
 
+// normalize is normalizeGo; len(z) a multiple of 4.
+func normalize(z, cum, p, inv, one []float32) {
+	n := len(z)
+	if n == 0 || n%4 != 0 {
+		panic("detect: normalize length not a positive multiple of 4")
+	}
+	_, _, _, _ = cum[n], p[n-1], inv[n-1], one[n-1]
+	cum[0] = 0
+	normalizeNEON(&z[0], &cum[1], &p[0], &inv[0], &one[0], n)
+}
+
+//go:noescape
+func normalizeNEON(z, cum1, p, inv, one *float32, n int)
+
 //go:noescape
 func accumulateNEON(acc, pw, z, floor *float32, n int)
 

@@ -119,3 +119,38 @@ l3:
 	ORR  R5, R11, R11
 	MOVB R11, 3(R9)
 	B    next
+
+// func normalizeNEON(z, cum1, p, inv, one *float32, n int)
+//
+// As normalizeSSE (g = one + p·inv fused, as Go's arm64 code does).
+TEXT ·normalizeNEON(SB), NOSPLIT, $0-48
+	MOVD z+0(FP), R0
+	MOVD cum1+8(FP), R1
+	MOVD p+16(FP), R2
+	MOVD inv+24(FP), R3
+	MOVD one+32(FP), R4
+	MOVD n+40(FP), R5
+	VEOR V31.B16, V31.B16, V31.B16   // zero
+	VEOR V6.B16, V6.B16, V6.B16      // run
+	ADD  R5<<2, R0, R5               // end of z
+
+nloop:
+	VLD1.P 16(R2), [V0.S4]
+	VLD1.P 16(R3), [V1.S4]
+	VLD1.P 16(R4), [V5.S4]
+	FMLA4(1, 0, 5)                   // g = one + p·inv
+	VST1.P [V5.S4], 16(R0)
+	VSHL   $32, V5.D2, V1.D2         // (0, g0, 0, g2)
+	FADD4(5, 1, 1)                   // S
+	VEXT   $8, V1.B16, V31.B16, V2.B16   // (0, 0, S0, S1)
+	VMOV   V31.S[0], V2.S[2]         // (0, 0, 0, S1)
+	FADD4(1, 2, 2)                   // T
+	FADD4(2, 6, 3)                   // run + T
+	VDUP   V3.S[1], V4.S4            // c1
+	FADD4(2, 4, 4)                   // lane 2: c1 + g2
+	VMOV   V4.S[2], V3.S[2]          // C
+	VST1.P [V3.S4], 16(R1)
+	VDUP   V3.S[3], V6.S4            // run = c3
+	CMP    R5, R0
+	BLO    nloop
+	RET
