@@ -193,10 +193,7 @@ func (f *Floor) Update(center, rate float64, power []float32) {
 		f.lastCenter, f.last = center, s
 	}
 	s.frames++
-	acc := s.acc[:len(power)] // a local slice: s.acc is not reloaded per bin
-	for k, p := range power {
-		acc[k] += p
-	}
+	addTo(s.acc[:len(power)], power)
 	s.nacc++
 	if s.nacc < f.cfg.Short {
 		return

@@ -1,0 +1,17 @@
+//go:build !purego
+
+package noise
+
+// addTo is addToGo with NEON, four bins at a time: the same additions,
+// bit for bit.
+func addTo(acc, p []float32) {
+	n := len(p)
+	if n == 0 {
+		return
+	}
+	_ = acc[n-1]
+	addToNEON(&acc[0], &p[0], n)
+}
+
+//go:noescape
+func addToNEON(acc, p *float32, n int)
