@@ -174,11 +174,15 @@ func (f *FFT) Inverse(dst, src []complex64) {
 	if len(dst) != f.n || len(src) != f.n {
 		panic(fmt.Sprintf("fft: Inverse lengths dst %d, src %d, want %d", len(dst), len(src), f.n))
 	}
-	for i, v := range src {
-		dst[i] = complex(real(v), -imag(v))
-	}
+	conj(dst, src)
 	f.Transform(dst, dst)
-	for i, v := range dst {
+	conj(dst, dst)
+}
+
+// conjGo sets dst[i] = conj(src[i]) (equal lengths; dst may be src).
+func conjGo(dst, src []complex64) {
+	dst = dst[:len(src)]
+	for i, v := range src {
 		dst[i] = complex(real(v), -imag(v))
 	}
 }

@@ -19,6 +19,20 @@ var useAVX = cpu.AVX
 // simdName names the vector kernel in use, "" for none.
 var simdName = map[bool]string{true: "avx"}[useAVX]
 
+// conj is conjGo, four samples at a time with AVX (a sign flip: exact).
+func conj(dst, src []complex64) {
+	n := len(src)
+	if !useAVX || n%4 != 0 || n == 0 {
+		conjGo(dst, src)
+		return
+	}
+	_ = dst[n-1]
+	conjAVX(&dst[0], &src[0], n)
+}
+
+//go:noescape
+func conjAVX(dst, src *complex64, n int)
+
 // radix4AVX runs one radix-4 pass (see radix4) over x[:n] with sub-transforms
 // of length m (a multiple of 4), twiddles tw laid out by simdTwiddles.
 //

@@ -208,6 +208,24 @@
 	store(Y12, X12, 24); \
 	store(Y13, X13, 56)
 
+// func conjAVX(dst, src *complex64, n int)
+TEXT ·conjAVX(SB), NOSPLIT, $0-24
+	MOVQ    dst+0(FP), DI
+	MOVQ    src+8(FP), SI
+	MOVQ    n+16(FP), CX
+	VMOVUPS ODDSIGN, Y7
+	LEAQ    (SI)(CX*8), CX    // end of src
+
+cjloop:
+	VXORPS  (SI), Y7, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	CMPQ    SI, CX
+	JB      cjloop
+	VZEROUPPER
+	RET
+
 // func radix4AVX(x *complex64, n, m int, tw *float32)
 //
 // Per group of four butterflies j…j+3 (see radix4):

@@ -14,6 +14,20 @@ import "math"
 // simdName names the vector kernel in use, "" for none.
 const simdName = "neon"
 
+// conj is conjGo, four samples at a time with NEON.
+func conj(dst, src []complex64) {
+	n := len(src)
+	if n%4 != 0 || n == 0 {
+		conjGo(dst, src)
+		return
+	}
+	_ = dst[n-1]
+	conjNEON(&dst[0], &src[0], n)
+}
+
+//go:noescape
+func conjNEON(dst, src *complex64, n int)
+
 // radix4NEON runs one radix-4 pass (see radix4) over x[:n] with
 // sub-transforms of length m (a multiple of 4), twiddles tw laid out by
 // simdTwiddles.

@@ -265,6 +265,21 @@
 	ADD R9, R21, R23; \
 	ADD R11, R21, R24
 
+// func conjNEON(dst, src *complex64, n int)
+TEXT ·conjNEON(SB), NOSPLIT, $0-24
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD n+16(FP), R2
+	ADD  R2<<3, R1, R2        // end of src
+
+cjloop:
+	VLD2.P 32(R1), [V0.S4, V1.S4]
+	FNEG4(1, 1)
+	VST2.P [V0.S4, V1.S4], 32(R0)
+	CMP    R2, R1
+	BLO    cjloop
+	RET
+
 // func radix4NEON(x *complex64, n, m int, tw *float32)
 //
 // Per group of four butterflies j…j+3 (see radix4):

@@ -9,5 +9,7 @@ func simdTwiddles([][4]complex64) []float32 { return nil }
 
 func (f *FFT) transformSIMD(dst, src []complex64) bool { return false }
 
+func conj(dst, src []complex64) { conjGo(dst, src) }
+
 // simdName names the vector kernel in use, "" for none.
 const simdName = ""
