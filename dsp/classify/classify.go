@@ -37,6 +37,7 @@ type Classifier struct {
 	rate    float64
 	ffts    map[int]*fft.FFT
 	buf     []complex64
+	fwd     []complex64 // bandLimit's input, transformed out of place into buf
 	scratch []complex64
 	cpC     []complex128
 	cpE     []float64
@@ -62,6 +63,7 @@ func New(rate float64) *Classifier {
 		rate:    rate,
 		ffts:    map[int]*fft.FFT{},
 		buf:     make([]complex64, maxIQ),
+		fwd:     make([]complex64, maxIQ),
 		scratch: make([]complex64, 0, maxIQ),
 		cpC:     make([]complex128, slot),
 		cpE:     make([]float64, slot),
@@ -106,7 +108,7 @@ func (c *Classifier) Features(b *dsp.Burst, iq []complex64, pad int) Features {
 	}
 	nominal := min(len(iq)-pad, pad+int(f.Duration*c.rate+0.5))
 	if nominal-pad < 64 {
-		f.Peak = peakShare(iq[pad:nominal], max(1, int(10e-6*c.rate)))
+		f.Peak = peakShare(iq[pad:nominal], max(1, int(10e-6*c.rate)), c.pow)
 		f.HasIQ = true
 		return f
 	}
@@ -129,7 +131,7 @@ func (c *Classifier) Features(b *dsp.Burst, iq []complex64, pad int) Features {
 			f.Refined = true
 		}
 	}
-	f.Peak = peakShare(iq[s0*dec:min(len(iq), s1*dec)], max(1, int(10e-6*c.rate)))
+	f.Peak = peakShare(iq[s0*dec:min(len(iq), s1*dec)], max(1, int(10e-6*c.rate)), c.pow)
 	// Leave out the ramps at the ends.
 	seg := x[s0:s1]
 	trim := len(seg) / 10
@@ -248,7 +250,9 @@ func gsmFootprint(bw, dur float64) bool {
 
 // bandLimit mixes iq down by off Hz, sums groups of dec samples, and keeps
 // only |f| ≤ bw/2 (plus one bin) through one FFT/IFFT pair of the next
-// power of two. The result is in c.buf.
+// power of two. The result is in c.buf. (The forward transform runs out of
+// place, from c.fwd, which spares the in-place bit-reversal pass and gives
+// the same values.)
 func (c *Classifier) bandLimit(iq []complex64, off, bw float64, dec int) []complex64 {
 	m := len(iq) / dec
 	n := 64
@@ -260,7 +264,7 @@ func (c *Classifier) bandLimit(iq []complex64, off, bw float64, dec int) []compl
 		t, _ = fft.New(n)
 		c.ffts[n] = t
 	}
-	buf := c.buf[:n]
+	buf, in := c.buf[:n], c.fwd[:n]
 	// Mix down with a rotating phasor, renormalised every 1024 samples so
 	// rounding does not let its magnitude drift.
 	s, co := math.Sincos(-2 * math.Pi * off / c.rate)
@@ -273,22 +277,26 @@ func (c *Classifier) bandLimit(iq []complex64, off, bw float64, dec int) []compl
 			acc += complex128(v) * ph
 			ph *= step
 		}
-		buf[j] = complex64(acc * complex(invDec, 0))
+		// acc/dec, as complex(invDec, 0) would scale it (the product with
+		// an exact 0 adds nothing), without a complex multiply.
+		in[j] = complex64(complex(real(acc)*invDec, imag(acc)*invDec))
 		if j&1023 == 1023 {
 			ph /= complex(math.Hypot(real(ph), imag(ph)), 0)
 		}
 	}
-	clear(buf[m:])
-	t.Transform(buf, buf)
+	clear(in[m:])
+	t.Transform(buf, in)
 	keep := int(math.Ceil(bw/2/(c.rate/float64(dec))*float64(n))) + 1
 	for k := keep; k <= n-keep; k++ {
 		buf[k] = 0
 	}
 	t.Inverse(buf, buf)
-	inv := complex(float32(1/float64(n)), 0)
+	// 1/n by real multiplies: Go's complex64 product would widen to
+	// float64 and round back to the same values.
+	inv := float32(1 / float64(n))
 	out := buf[:m]
-	for i := range out {
-		out[i] *= inv
+	for i, v := range out {
+		out[i] = complex(real(v)*inv, imag(v)*inv)
 	}
 	return out
 }
@@ -468,14 +476,34 @@ func lteKind(bw, dur float64) string {
 }
 
 // peakShare is the largest share of the total energy of x found in w
-// consecutive samples.
-func peakShare(x []complex64, w int) float64 {
+// consecutive samples. scratch, if at least as long as x, keeps each
+// sample's energy so that it is computed once.
+func peakShare(x []complex64, w int, scratch []float64) float64 {
 	if w >= len(x) {
 		return 1
 	}
 	var tot, win, best float64
 	p := func(v complex64) float64 {
 		return float64(real(v))*float64(real(v)) + float64(imag(v))*float64(imag(v))
+	}
+	if len(scratch) >= len(x) {
+		es := scratch[:len(x)]
+		for i, v := range x {
+			e := p(v)
+			es[i] = e
+			tot += e
+			win += e
+			if i >= w {
+				win -= es[i-w]
+			}
+			if win > best {
+				best = win
+			}
+		}
+		if tot <= 0 {
+			return 0
+		}
+		return best / tot
 	}
 	for i, v := range x {
 		e := p(v)

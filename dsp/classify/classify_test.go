@@ -317,7 +317,10 @@ func TestPeakShare(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := peakShare(tc.x, tc.w)
+			got := peakShare(tc.x, tc.w, nil)
+			if g2 := peakShare(tc.x, tc.w, make([]float64, len(tc.x))); g2 != got {
+				t.Errorf("with scratch %v, without %v", g2, got)
+			}
 			if tc.exactly {
 				if math.Abs(got-tc.expected) > 1e-6 {
 					t.Errorf("peakShare = %.8f, want %.8f", got, tc.expected)
@@ -330,7 +333,7 @@ func TestPeakShare(t *testing.T) {
 		})
 	}
 	// The decision limit sits between the two.
-	if !(peakShare(impulse, w) > impulseConc && peakShare(flat, w) < impulseConc) {
+	if !(peakShare(impulse, w, nil) > impulseConc && peakShare(flat, w, nil) < impulseConc) {
 		t.Error("impulseConc does not separate an impulse from a flat burst")
 	}
 }
