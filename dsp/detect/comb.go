@@ -476,9 +476,11 @@ func (c *Comb) boxSums(dst, src []float64) {
 }
 
 // maxContrast returns math.Max(cur, contrast(v)), skipping the median when
-// it cannot matter: the median is at least the smallest value, so
-// contrast(v) ≤ max/min, and when that bound is at most cur (IEEE division
-// is monotonic) the result is cur whatever the median is.
+// it cannot matter. contrast(v) is 0 or max/median, and IEEE division is
+// monotonic: for any y ≤ median, max/median ≤ max/y. The smallest value is
+// such a y; so is any y below which at most half the values lie (median
+// index n/2). If max/y ≤ cur for one of them, the result is cur whatever
+// the median is; only the alignments that raise the maximum pay for it.
 func maxContrast(cur float64, v []float64) float64 {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, x := range v {
@@ -489,6 +491,22 @@ func maxContrast(cur float64, v []float64) float64 {
 	}
 	if lo > 0 && hi/lo <= cur {
 		return cur
+	}
+	if cur > 0 && hi > 0 {
+		// y with hi/y ≤ cur, as small as the rounding allows.
+		y := hi / cur
+		for hi/y > cur {
+			y = math.Nextafter(y, math.Inf(1))
+		}
+		below := 0
+		for _, x := range v {
+			if x < y {
+				below++
+			}
+		}
+		if below <= len(v)/2 {
+			return cur // y ≤ median
+		}
 	}
 	return math.Max(cur, contrast(v))
 }

@@ -63,5 +63,20 @@ func TestMaxContrast(t *testing.T) {
 				}
 			})
 		}
+		// The bounds at the edge: cur at, just below and just above the
+		// contrast itself.
+		t.Run(tc.name+"/cur at the contrast", func(t *testing.T) {
+			for range 200 {
+				v := make([]float64, 44)
+				tc.fill(v)
+				c := contrast(append([]float64(nil), v...))
+				for _, cur := range []float64{c, math.Nextafter(c, 0), math.Nextafter(c, 10), c * 0.999, c * 1.001} {
+					want := math.Max(cur, c)
+					if got := maxContrast(cur, append([]float64(nil), v...)); got != want && !(math.IsNaN(got) && math.IsNaN(want)) {
+						t.Fatalf("maxContrast(%v) = %v, want %v (contrast %v)", cur, got, want, c)
+					}
+				}
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package detect
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -85,6 +86,7 @@ type group struct {
 	tmpls  []int     // indices into Detector.tmpls
 	d      []int     // each template's frames
 	tauSum []float32 // each template's threshold on its sum
+	den    []float32 // each template's cells, w·d: the sum over it is the mean
 	run    []float32 // [template][position]: running sums
 	v      []float32 // this frame's band sums, per position
 	hits   []uint8   // per position, bit i set: template i crossed its threshold this frame
@@ -229,6 +231,7 @@ func New(cfg Config) (*Detector, error) {
 		g.tmpls = append(g.tmpls, len(d.tmpls))
 		g.d = append(g.d, dd)
 		g.tauSum = append(g.tauSum, float32(tau*float64(w*dd)))
+		g.den = append(g.den, float32(w*dd))
 		d.tmpls = append(d.tmpls, tmpl{
 			Template: t, w: w, d: dd, tau: float32(tau), tauSum: float32(tau * float64(w*dd)), m: m,
 		})
@@ -394,9 +397,7 @@ func (d *Detector) Process(dst []dsp.Burst, f *channelize.Frame, nz Normalizer) 
 		row := g.row
 		rp := int(t % int64(g.depth))
 		v := g.v[:row]
-		for pi, s := range g.pos {
-			v[pi] = cum[s+g.w] - cum[s]
-		}
+		bandSums(v[:len(g.pos)], cum, g.pos, g.w)
 		hits := g.hits[:row]
 		any := false
 		for i, di := range g.d {
@@ -415,28 +416,30 @@ func (d *Detector) Process(dst []dsp.Burst, f *channelize.Frame, nz Normalizer) 
 		if any {
 			// Trigger in position order, then template order: a burst's
 			// band and peak depend on the order its hits merge in.
+			la, llo, lhi := d.shortcut(t)
 			for pi, m := range hits[:len(g.pos)] {
 				if m == 0 {
 					continue
 				}
 				hits[pi] = 0
 				s := g.pos[pi]
-				for i, di := range g.d {
-					if m&(1<<i) == 0 {
-						continue
-					}
-					stat := g.run[i*row+pi] / float32(g.w*di)
-					if a := d.lastHit; a != nil && d.lastHitT == t && s >= a.lo && s+g.w <= a.hi && !d.noShortcut {
-						// Inside the band of the burst the last hit merged
-						// into, which no burst before it in d.active
-						// touches (see noteHit): trigger's scan would pick
-						// it, and only its peak can change.
-						if stat > a.peak {
-							a.peak, a.tmpl = stat, g.tmpls[i]
+				// Inside the band of the burst the last hit merged into,
+				// which no burst before it in d.active touches (see
+				// noteHit), trigger's scan would pick that burst, and only
+				// its peak can change.
+				inside := la != nil && s >= llo && s+g.w <= lhi
+				for ; m != 0; m &= m - 1 {
+					i := bits.TrailingZeros8(m)
+					stat := g.run[i*row+pi] / g.den[i]
+					if inside {
+						if stat > la.peak {
+							la.peak, la.tmpl = stat, g.tmpls[i]
 						}
 						continue
 					}
-					d.trigger(g.tmpls[i], s, s+g.w, t-int64(di)+1, t, stat, f)
+					d.trigger(g.tmpls[i], s, s+g.w, t-int64(g.d[i])+1, t, stat, f)
+					la, llo, lhi = d.shortcut(t)
+					inside = la != nil && s >= llo && s+g.w <= lhi
 				}
 			}
 		}
@@ -519,6 +522,15 @@ func (d *Detector) trigger(ti, lo, hi int, t0, t1 int64, stat float32, f *channe
 	a.startF = from
 	d.active = append(d.active, a)
 	d.noteHit(len(d.active)-1, t1)
+}
+
+// shortcut returns the burst noteHit remembered for frame t and its band,
+// or nil.
+func (d *Detector) shortcut(t int64) (*active, int, int) {
+	if a := d.lastHit; a != nil && d.lastHitT == t && !d.noShortcut {
+		return a, a.lo, a.hi
+	}
+	return nil, 0, 0
 }
 
 // noteHit remembers d.active[i], which a hit at frame t1 has just merged

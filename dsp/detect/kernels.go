@@ -62,3 +62,12 @@ func normalizeGo(z, cum, p, inv, one []float32) {
 		c[j+3] = run
 	}
 }
+
+// bandSumsGo sets v[i] = cum[pos[i]+w] − cum[pos[i]]: the sum of the cells
+// of the band of w bins at each position, from their prefix sums.
+func bandSumsGo(v, cum []float32, pos []int, w int) {
+	v = v[:len(pos)]
+	for i, s := range pos {
+		v[i] = cum[s+w] - cum[s]
+	}
+}

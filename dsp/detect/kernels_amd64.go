@@ -6,6 +6,24 @@ package detect
 // Go code's float32 operations in the same order: results are identical
 // bit for bit (TestKernelsMatchGo).
 
+// bandSums is bandSumsGo (scalar assembly: the positions are gathered).
+// pos must be ascending, from 0 or more (a group's positions are), so that
+// checking the last one checks them all.
+func bandSums(v, cum []float32, pos []int, w int) {
+	n := len(pos)
+	if n == 0 {
+		return
+	}
+	_ = v[n-1]
+	if pos[0] < 0 || w < 0 || pos[n-1]+w >= len(cum) {
+		panic("detect: bandSums position out of range")
+	}
+	bandSumsSSE(&v[0], &cum[0], &pos[0], n, w)
+}
+
+//go:noescape
+func bandSumsSSE(v, cum *float32, pos *int, n, w int)
+
 // accumulate is accumulateGo.
 func accumulate(acc, pw, z, floor []float32) {
 	n := len(z)

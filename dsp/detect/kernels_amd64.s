@@ -139,6 +139,8 @@ nloop:
 	ADDPS  X1, X2             // T
 	MOVAPS X6, X3
 	ADDPS  X2, X3             // run + T
+	MOVAPS X3, X6
+	SHUFPS $0xFF, X6, X6      // next run = c3 (not waiting for the blend)
 	MOVAPS X3, X4
 	SHUFPS $0x55, X4, X4      // c1 everywhere
 	ADDPS  X2, X4             // lane 2: c1 + g2
@@ -146,9 +148,27 @@ nloop:
 	ANDPS  X13, X3
 	ORPS   X4, X3             // C
 	MOVUPS X3, (R8)(AX*4)
-	MOVAPS X3, X6
-	SHUFPS $0xFF, X6, X6      // run = c3
 	ADDQ   $4, AX
 	CMPQ   AX, CX
 	JB     nloop
+	RET
+
+// func bandSumsSSE(v, cum *float32, pos *int, n, w int)
+TEXT ·bandSumsSSE(SB), NOSPLIT, $0-40
+	MOVQ v+0(FP), DI
+	MOVQ cum+8(FP), SI
+	MOVQ pos+16(FP), BX
+	MOVQ n+24(FP), CX
+	MOVQ w+32(FP), DX
+	LEAQ (SI)(DX*4), DX       // cum[w:]
+	XORQ AX, AX
+
+bsloop:
+	MOVQ  (BX)(AX*8), R8
+	MOVSS (DX)(R8*4), X0
+	SUBSS (SI)(R8*4), X0
+	MOVSS X0, (DI)(AX*4)
+	INCQ  AX
+	CMPQ  AX, CX
+	JB    bsloop
 	RET

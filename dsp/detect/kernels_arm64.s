@@ -146,11 +146,30 @@ nloop:
 	VMOV   V31.S[0], V2.S[2]         // (0, 0, 0, S1)
 	FADD4(1, 2, 2)                   // T
 	FADD4(2, 6, 3)                   // run + T
+	VDUP   V3.S[3], V6.S4            // next run = c3
 	VDUP   V3.S[1], V4.S4            // c1
 	FADD4(2, 4, 4)                   // lane 2: c1 + g2
 	VMOV   V4.S[2], V3.S[2]          // C
 	VST1.P [V3.S4], 16(R1)
-	VDUP   V3.S[3], V6.S4            // run = c3
 	CMP    R5, R0
 	BLO    nloop
+	RET
+
+// func bandSumsNEON(v, cum *float32, pos *int, n, w int)
+TEXT ·bandSumsNEON(SB), NOSPLIT, $0-40
+	MOVD v+0(FP), R0
+	MOVD cum+8(FP), R1
+	MOVD pos+16(FP), R2
+	MOVD n+24(FP), R3
+	MOVD w+32(FP), R4
+	ADD  R4<<2, R1, R4        // cum[w:]
+
+bsloop:
+	MOVD.P  8(R2), R5
+	FMOVS   (R4)(R5<<2), F0
+	FMOVS   (R1)(R5<<2), F1
+	FSUBS   F1, F0, F0
+	FMOVS.P F0, 4(R0)
+	SUBS    $1, R3, R3
+	BNE     bsloop
 	RET

@@ -89,3 +89,32 @@ func TestKernelsMatchGo(t *testing.T) {
 }
 
 func abs(v float32) float32 { return float32(math.Abs(float64(v))) }
+
+func TestBandSums(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		bins int
+		w    int
+	}{{"200 kHz", 256, 21}, {"360 kHz", 256, 38}, {"1080 kHz", 256, 115}, {"whole window", 64, 64}} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(tc.w), 8))
+			cum := make([]float32, tc.bins+1)
+			for k := 1; k < len(cum); k++ {
+				cum[k] = cum[k-1] + float32(rng.ExpFloat64())
+			}
+			var pos []int
+			for s := 0; s+tc.w <= tc.bins; s += max(1, tc.w/4) {
+				pos = append(pos, s)
+			}
+			pos = append(pos, tc.bins-tc.w)
+			want, got := make([]float32, len(pos)), make([]float32, len(pos))
+			bandSumsGo(want, cum, pos, tc.w)
+			bandSums(got, cum, pos, tc.w)
+			for i := range want {
+				if got[i] != want[i] || want[i] <= 0 {
+					t.Fatalf("position %d: %v, Go %v", pos[i], got[i], want[i])
+				}
+			}
+		})
+	}
+}
