@@ -287,8 +287,8 @@ func (c *Classifier) bandLimit(iq []complex64, off, bw float64, dec int) []compl
 	clear(in[m:])
 	t.Transform(buf, in)
 	keep := int(math.Ceil(bw/2/(c.rate/float64(dec))*float64(n))) + 1
-	for k := keep; k <= n-keep; k++ {
-		buf[k] = 0
+	if keep <= n-keep {
+		clear(buf[keep : n-keep+1])
 	}
 	t.Inverse(buf, buf)
 	// 1/n by real multiplies: Go's complex64 product would widen to

@@ -103,6 +103,7 @@ type gmskRefs struct {
 	normal     [8]gmskRef
 	access     gmskRef
 	xr, xi, ce []float64 // scratch
+	mag        []float64 // scratch: |xd| per sample
 	lastTSC    int
 }
 
@@ -143,17 +144,25 @@ func (g *gmskRefs) match(x []complex64, access bool) float64 {
 	}
 	// The differential signal and the running sum of its magnitude, once
 	// per burst; the references' differentials are precomputed.
-	xr, xi, ce := g.xr[:0], g.xi[:0], g.ce[:0]
-	ce = append(ce, 0)
-	for k := 0; k < n; k++ {
-		a, b := x[k], x[k+dlag]
-		re := float64(real(a))*float64(real(b)) + float64(imag(a))*float64(imag(b))
-		im := float64(imag(a))*float64(real(b)) - float64(real(a))*float64(imag(b))
-		xr = append(xr, re)
-		xi = append(xi, im)
-		ce = append(ce, ce[k]+math.Hypot(re, im))
+	if cap(g.xr) < n {
+		g.xr, g.xi, g.mag, g.ce = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n+1)
 	}
-	g.xr, g.xi, g.ce = xr, xi, ce
+	xr, xi, mag, ce := g.xr[:n], g.xi[:n], g.mag[:n], g.ce[:n+1]
+	xa, xb := x[:n], x[dlag:dlag+n]
+	for k, a := range xa {
+		b := xb[k]
+		xr[k] = float64(real(a))*float64(real(b)) + float64(imag(a))*float64(imag(b))
+		xi[k] = float64(imag(a))*float64(real(b)) - float64(real(a))*float64(imag(b))
+	}
+	hypots(mag, xr, xi) // |xd|, several at a time
+	// The running sum in a register: reading it back from ce would put a
+	// store and a load in every step of the chain.
+	var run float64
+	ce[0] = 0
+	for k, v := range mag {
+		run += v
+		ce[k+1] = run
+	}
 	// corr is the normalised differential correlation with r at one lag,
 	// with the spectral orientation that gave it and its complex sum (whose
 	// phase is −2π·f·D/rate for a carrier offset f).
@@ -164,7 +173,11 @@ func (g *gmskRefs) match(x []complex64, access bool) float64 {
 		lag  int
 		r    *gmskRef
 	}
-	corr := func(r *gmskRef, lag int) hit {
+	//
+	// A lag whose squared magnitude shows it well below floor (the best so
+	// far) gets an empty hit instead: the search would not keep it, and
+	// the magnitude's square root and division are saved.
+	corr := func(r *gmskRef, lag int, floor float64) hit {
 		m := len(r.dr)
 		if lag < 0 || lag+m > n {
 			return hit{}
@@ -179,7 +192,11 @@ func (g *gmskRefs) match(x []complex64, access bool) float64 {
 		s1, s2, s3, s4 := corrSums(xr[lag:lag+m], xi[lag:lag+m], r.dr, r.di)
 		ar, ai := s1+s2, s3-s4
 		br, bi := s1-s2, s4+s3
-		if ar*ar+ai*ai >= br*br+bi*bi {
+		ma, mb := ar*ar+ai*ai, br*br+bi*bi
+		if fe := floor * e; max(ma, mb) < fe*fe*(1-1e-12) {
+			return hit{}
+		}
+		if ma >= mb {
 			return hit{v: math.Hypot(ar, ai) / e, sum: complex(ar, ai), lag: lag, r: r}
 		}
 		return hit{v: math.Hypot(br, bi) / e, flip: true, sum: complex(br, bi), lag: lag, r: r}
@@ -197,9 +214,9 @@ func (g *gmskRefs) match(x []complex64, access bool) float64 {
 		lag1 := int(math.Round((r.at + gmskSearch) * g.rate))
 		var best hit
 		for lag := lag0; lag <= lag1; lag += 2 {
-			best = better(best, corr(r, lag))
+			best = better(best, corr(r, lag, best.v))
 		}
-		return better(best, better(corr(r, best.lag-1), corr(r, best.lag+1)))
+		return better(best, better(corr(r, best.lag-1, best.v), corr(r, best.lag+1, best.v)))
 	}
 	// The differential search finds where and which; the coherent check
 	// then says how well: knowing the carrier offset from the phase of

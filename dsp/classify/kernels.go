@@ -1,5 +1,7 @@
 package classify
 
+import "math"
+
 // corrSumsGo returns s1 = Σ px·rr, s2 = Σ py·ri, s3 = Σ py·rr,
 // s4 = Σ px·ri over the length of rr (px, py and ri at least as long):
 // the four real sums of the differential known-bit correlation (see
@@ -17,4 +19,12 @@ func corrSumsGo(px, py, rr, ri []float64) (s1, s2, s3, s4 float64) {
 		s4 += a * i
 	}
 	return s1, s2, s3, s4
+}
+
+// hypotsGo sets h[k] = math.Hypot(re[k], im[k]) (equal lengths).
+func hypotsGo(h, re, im []float64) {
+	re, im = re[:len(h)], im[:len(h)]
+	for k := range h {
+		h[k] = math.Hypot(re[k], im[k])
+	}
 }

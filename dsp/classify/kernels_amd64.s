@@ -73,3 +73,47 @@ done:
 	VMOVSD X3, s4+64(FP)
 	VZEROUPPER
 	RET
+
+// func hypotsAVX(h, re, im *float64, n int) (nonFinite bool)
+//
+// math.Hypot's amd64 steps, four lanes at a time: p, q = |re|, |im|;
+// h = max(p, q)·√(1 + (min(p, q)/max(p, q))²), 0 where both are 0. Reports
+// whether any input was infinite or NaN (the caller redoes those).
+TEXT ·hypotsAVX(SB), NOSPLIT, $0-33
+	MOVQ    h+0(FP), DI
+	MOVQ    re+8(FP), SI
+	MOVQ    im+16(FP), DX
+	MOVQ    n+24(FP), CX
+	VMOVUPD ·hypotK(SB), Y15      // |·| mask
+	VMOVUPD ·hypotK+32(SB), Y14   // +Inf
+	VMOVUPD ·hypotK+64(SB), Y13   // 1.0
+	VXORPD  Y12, Y12, Y12         // 0
+	VXORPD  Y11, Y11, Y11         // non-finite lanes
+	XORQ    AX, AX
+
+hyloop:
+	VANDPD  (SI)(AX*8), Y15, Y0   // p
+	VANDPD  (DX)(AX*8), Y15, Y1   // q
+	VMAXPD  Y1, Y0, Y2            // max: p > q ? p : q, as MAXSD
+	VMINPD  Y0, Y1, Y3            // min: q < p ? q : p, as MINSD
+	VDIVPD  Y2, Y3, Y3
+	VMULPD  Y3, Y3, Y3
+	VADDPD  Y13, Y3, Y3
+	VSQRTPD Y3, Y3
+	VMULPD  Y3, Y2, Y3
+	VCMPPD  $0, Y12, Y2, Y4       // max == 0: both zero
+	VANDNPD Y3, Y4, Y3
+	VMOVUPD Y3, (DI)(AX*8)
+	VCMPPD  $5, Y14, Y0, Y5       // !(p < Inf): Inf or NaN
+	VCMPPD  $5, Y14, Y1, Y6
+	VORPD   Y5, Y11, Y11
+	VORPD   Y6, Y11, Y11
+	ADDQ    $4, AX
+	CMPQ    AX, CX
+	JB      hyloop
+
+	VMOVMSKPD Y11, AX
+	TESTL     AX, AX
+	SETNE     nonFinite+32(FP)
+	VZEROUPPER
+	RET

@@ -15,3 +15,7 @@ func corrSums(px, py, rr, ri []float64) (s1, s2, s3, s4 float64) {
 
 //go:noescape
 func corrSumsNEON(px, py, rr, ri *float64, m int) (s1, s2, s3, s4 float64)
+
+// hypots is hypotsGo: Go's arm64 Hypot is Go code the compiler may fuse,
+// not worth a kernel that would differ from it.
+func hypots(h, re, im []float64) { hypotsGo(h, re, im) }
