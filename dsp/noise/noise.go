@@ -272,8 +272,7 @@ func (f *Floor) estimate(s *state, minima []float32, bias float64) {
 		}
 		m := float32(0)
 		if len(w) > 0 {
-			slices.Sort(w)
-			m = w[len(w)/2]
+			m = median(w)
 		}
 		for k := k0; k < min(k0+medStep, n); k++ {
 			med[k] = m
@@ -398,4 +397,44 @@ func (f *Floor) LevelDBFS(center float64) float64 {
 	}
 	slices.Sort(v)
 	return 10 * math.Log10(float64(v[len(v)/2])*float64(len(s.floor)))
+}
+
+// median returns the element a sort of v would put at len(v)/2 (v is
+// reordered): Hoare's quickselect, which does a fraction of a sort's
+// comparisons, and a sort when v holds a NaN (which sorts first).
+func median(v []float32) float32 {
+	k := len(v) / 2
+	for _, x := range v {
+		if x != x {
+			slices.Sort(v)
+			return v[k]
+		}
+	}
+	lo, hi := 0, len(v)-1
+	for lo < hi {
+		pivot := v[(lo+hi)/2]
+		i, j := lo, hi
+		for i <= j {
+			for v[i] < pivot {
+				i++
+			}
+			for v[j] > pivot {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return v[k]
+		}
+	}
+	return v[k]
 }
