@@ -149,7 +149,7 @@ func sensorsOf(inc *alerting.Incident) []string {
 // writeStmts are the statements of the ingest path, prepared once on the
 // writer connection at Open and bound to each transaction.
 type writeStmts struct {
-	upsert, insAlert, alertSeen *sql.Stmt
+	upsert, insAlert, alertSeen, status, health *sql.Stmt
 }
 
 func prepareWrite(ctx context.Context, db *sql.DB) (*writeStmts, error) {
@@ -163,6 +163,8 @@ func prepareWrite(ctx context.Context, db *sql.DB) (*writeStmts, error) {
 			SELECT ?1, ?2, id, ?3, ?4, ?5, ?6, ?7 FROM incidents WHERE id = ?8
 			ON CONFLICT (alert_id, rev) DO NOTHING`},
 		{&st.alertSeen, `UPDATE sensors SET last_seen = max(COALESCE(last_seen, 0), ?3) WHERE site = ?1 AND id = ?2`},
+		{&st.status, statusUpsert},
+		{&st.health, healthUpsert},
 	} {
 		s, err := db.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -180,11 +182,13 @@ func (st *writeStmts) in(ctx context.Context, tx *sql.Tx) *writeStmts {
 		upsert:    tx.StmtContext(ctx, st.upsert),
 		insAlert:  tx.StmtContext(ctx, st.insAlert),
 		alertSeen: tx.StmtContext(ctx, st.alertSeen),
+		status:    tx.StmtContext(ctx, st.status),
+		health:    tx.StmtContext(ctx, st.health),
 	}
 }
 
 func (st *writeStmts) close() {
-	for _, s := range []*sql.Stmt{st.upsert, st.insAlert, st.alertSeen} {
+	for _, s := range []*sql.Stmt{st.upsert, st.insAlert, st.alertSeen, st.status, st.health} {
 		if s != nil {
 			s.Close()
 		}

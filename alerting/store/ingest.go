@@ -53,7 +53,12 @@ type IngestResult struct {
 	Alerts    int // new alert events
 	Dups      int // alert events already stored (redeliveries), dropped
 	Statuses  int
-	Healths   int
+	Healths   int // taken, Coalesced included
+	// Coalesced counts the health messages not written because a later
+	// health of the same sensor in the batch supersedes them: a sensor
+	// row keeps only the last health, so writing the others would be
+	// overwritten in the same transaction.
+	Coalesced int
 }
 
 // Ingest writes b in one transaction, in this order: statuses, healths,
@@ -68,9 +73,17 @@ func (s *Store) Ingest(ctx context.Context, b *Batch) (IngestResult, error) {
 			return res, fmt.Errorf("store: ingest: status %d: %w", i, err)
 		}
 	}
+	for _, st := range b.Statuses {
+		if err := checkStatus(st); err != nil {
+			return res, fmt.Errorf("store: ingest: %w", err)
+		}
+	}
 	for i, h := range b.Healths {
 		if err := checkOrigin("health", h.Site, h.Sensor); err != nil {
 			return res, fmt.Errorf("store: ingest: health %d: %w", i, err)
+		}
+		if err := checkHealth(h); err != nil {
+			return res, fmt.Errorf("store: ingest: %w", err)
 		}
 	}
 	for i := range b.Incidents {
@@ -91,19 +104,22 @@ func (s *Store) Ingest(ctx context.Context, b *Batch) (IngestResult, error) {
 	}
 	err := s.write(ctx, false, func(tx *sql.Tx) error {
 		res = IngestResult{}
-		for _, st := range b.Statuses {
-			if err := saveStatus(ctx, tx, st); err != nil {
+		st := s.stmts.in(ctx, tx)
+		for _, x := range b.Statuses {
+			if err := st.saveStatus(ctx, x); err != nil {
 				return err
 			}
 			res.Statuses++
 		}
-		for _, h := range b.Healths {
-			if err := saveHealth(ctx, tx, h); err != nil {
+		latest := latestHealths(b.Healths)
+		for i := range latest {
+			l := &latest[i]
+			if err := st.saveHealth(ctx, l.h, l.wing, l.building); err != nil {
 				return err
 			}
-			res.Healths++
 		}
-		st := s.stmts.in(ctx, tx)
+		res.Healths = len(b.Healths)
+		res.Coalesced = len(b.Healths) - len(latest)
 		for i := range b.Incidents {
 			if err := st.saveIncident(ctx, &b.Incidents[i]); err != nil {
 				return err
@@ -129,6 +145,42 @@ func (s *Store) Ingest(ctx context.Context, b *Batch) (IngestResult, error) {
 		return IngestResult{}, fmt.Errorf("store: ingest: %w", err)
 	}
 	return res, nil
+}
+
+// latestHealth is the health of one sensor to write for a batch.
+type latestHealth struct {
+	h              *alerting.Health
+	wing, building string
+}
+
+// latestHealths keeps, per sensor, the health with the latest time (the
+// later in the batch on a tie), which is what the upsert would leave
+// after writing them all in order: the health of the latest time, and
+// last_seen at that time. The wing and building are the last non-empty
+// ones in batch order, as the upserts in order would leave them.
+func latestHealths(hs []*alerting.Health) []latestHealth {
+	out := make([]latestHealth, 0, len(hs))
+	idx := make(map[[2]string]int, len(hs))
+	for _, h := range hs {
+		k := [2]string{h.Site, h.Sensor}
+		i, ok := idx[k]
+		if !ok {
+			idx[k] = len(out)
+			out = append(out, latestHealth{h: h, wing: h.Wing, building: h.Building})
+			continue
+		}
+		l := &out[i]
+		if !h.Time.Before(l.h.Time) {
+			l.h = h
+		}
+		if h.Wing != "" {
+			l.wing = h.Wing
+		}
+		if h.Building != "" {
+			l.building = h.Building
+		}
+	}
+	return out
 }
 
 // firstNonSpace is the index of the first byte of b that is not JSON

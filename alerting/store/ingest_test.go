@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/cellsentry/cellsentry/alerting"
 )
@@ -105,5 +106,67 @@ func TestBatchReset(t *testing.T) {
 	// Reset drops the references, so that a reused batch keeps nothing alive.
 	if incs[:1][0].ID != "" || b.Alerts[:1][0].Alert != nil {
 		t.Error("Reset kept the old messages")
+	}
+}
+
+// TestIngestCoalescesHealth: a batch writes only the latest health of each
+// sensor, and leaves the sensors exactly as writing every health in its
+// own batch, in order, would.
+func TestIngestCoalescesHealth(t *testing.T) {
+	ctx := context.Background()
+	withWing := func(h *alerting.Health, wing, building string) *alerting.Health {
+		h.Wing, h.Building = wing, building
+		return h
+	}
+	cases := []struct {
+		name          string
+		healths       func() []*alerting.Health
+		wantCoalesced int
+	}{
+		{"one per sensor", func() []*alerting.Health {
+			return []*alerting.Health{health("a1", t0, "ok"), health("a2", t0, "ok")}
+		}, 0},
+		{"in order", func() []*alerting.Health {
+			return []*alerting.Health{health("a1", t0, "ok"), health("a1", t0.Add(time.Second), "degraded"), health("a1", t0.Add(2*time.Second), "blind")}
+		}, 2},
+		{"redelivery out of order", func() []*alerting.Health {
+			return []*alerting.Health{health("a1", t0.Add(time.Second), "degraded"), health("a2", t0, "ok"),
+				health("a1", t0.Add(3*time.Second), "blind"), health("a1", t0.Add(2*time.Second), "ok")}
+		}, 2},
+		{"same time, the later wins", func() []*alerting.Health {
+			return []*alerting.Health{health("a1", t0, "ok"), health("a1", t0, "degraded")}
+		}, 1},
+		{"wing only on an earlier message", func() []*alerting.Health {
+			return []*alerting.Health{withWing(health("a3", t0, "ok"), "C", "annex"), health("a3", t0.Add(time.Second), "degraded"),
+				withWing(health("a4", t0, "ok"), "D", ""), withWing(health("a4", t0.Add(time.Second), "ok"), "", "main")}
+		}, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			batched, _, _ := newStore(t)
+			single, _, _ := newStore(t)
+			declare(t, batched, "a1", "a2")
+			declare(t, single, "a1", "a2")
+			res, err := batched.Ingest(ctx, &Batch{Healths: c.healths()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs := c.healths()
+			if res.Healths != len(hs) || res.Coalesced != c.wantCoalesced {
+				t.Errorf("result %+v, want %d healths, %d coalesced", res, len(hs), c.wantCoalesced)
+			}
+			for _, h := range hs {
+				if _, err := single.Ingest(ctx, &Batch{Healths: []*alerting.Health{h}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := must[[]Sensor](t)(batched.Sensors(ctx, "s1"))
+			want := must[[]Sensor](t)(single.Sensors(ctx, "s1"))
+			gj, _ := json.Marshal(got)
+			wj, _ := json.Marshal(want)
+			if string(gj) != string(wj) {
+				t.Errorf("batched:\n%s\none by one:\n%s", gj, wj)
+			}
+		})
 	}
 }

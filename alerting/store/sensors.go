@@ -57,7 +57,7 @@ func checkOrigin(what, site, sensor string) error {
 // the stored one (a QoS 1 redelivery) only moves last_seen.
 const (
 	statusUpsert = `INSERT INTO sensors (site, id, wing, building, online, reason, last_seen, status_time)
-		VALUES (:site, :id, :wing, :building, :online, :reason, :time, :time)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
 		ON CONFLICT (site, id) DO UPDATE SET
 			wing = CASE WHEN excluded.wing <> '' THEN excluded.wing ELSE wing END,
 			building = CASE WHEN excluded.building <> '' THEN excluded.building ELSE building END,
@@ -65,7 +65,7 @@ const (
 			last_seen = NULLIF(max(COALESCE(last_seen, 0), COALESCE(excluded.last_seen, 0)), 0),
 			status_time = excluded.status_time`
 	healthUpsert = `INSERT INTO sensors (site, id, wing, building, last_seen, health, health_time)
-		VALUES (:site, :id, :wing, :building, :time, :health, :time)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)
 		ON CONFLICT (site, id) DO UPDATE SET
 			wing = CASE WHEN excluded.wing <> '' THEN excluded.wing ELSE wing END,
 			building = CASE WHEN excluded.building <> '' THEN excluded.building ELSE building END,
@@ -74,32 +74,39 @@ const (
 			health_time = max(COALESCE(health_time, 0), excluded.health_time)`
 )
 
-func saveStatus(ctx context.Context, tx *sql.Tx, st *alerting.Status) error {
+// checkStatus validates a status message.
+func checkStatus(st *alerting.Status) error {
 	if st.State != "online" && st.State != "offline" {
 		return fmt.Errorf("status of %s/%s: state %q is not online or offline: %w", st.Site, st.Sensor, st.State, ErrInvalid)
-	}
-	if _, err := tx.ExecContext(ctx, statusUpsert,
-		sql.Named("site", st.Site), sql.Named("id", st.Sensor), sql.Named("wing", st.Wing),
-		sql.Named("building", st.Building), sql.Named("online", st.State == "online"),
-		sql.Named("reason", st.Reason), sql.Named("time", nsOf(st.Time)),
-	); err != nil {
-		return fmt.Errorf("status of %s/%s: %w", st.Site, st.Sensor, err)
 	}
 	return nil
 }
 
-func saveHealth(ctx context.Context, tx *sql.Tx, h *alerting.Health) error {
+// saveStatus upserts one status inside the transaction of st.
+func (st *writeStmts) saveStatus(ctx context.Context, s *alerting.Status) error {
+	if _, err := st.status.ExecContext(ctx, s.Site, s.Sensor, s.Wing, s.Building, s.State == "online", s.Reason, nsOf(s.Time)); err != nil {
+		return fmt.Errorf("status of %s/%s: %w", s.Site, s.Sensor, err)
+	}
+	return nil
+}
+
+// checkHealth validates a health message.
+func checkHealth(h *alerting.Health) error {
 	if h.Time.IsZero() {
 		return fmt.Errorf("health of %s/%s: time is zero: %w", h.Site, h.Sensor, ErrInvalid)
 	}
+	return nil
+}
+
+// saveHealth upserts the health of one sensor inside the transaction of
+// st; wing and building are the latest non-empty ones the batch carried
+// for the sensor (they may come from an earlier message than h).
+func (st *writeStmts) saveHealth(ctx context.Context, h *alerting.Health, wing, building string) error {
 	doc, err := json.Marshal(h)
 	if err != nil {
 		return fmt.Errorf("health of %s/%s: encode: %w", h.Site, h.Sensor, err)
 	}
-	if _, err := tx.ExecContext(ctx, healthUpsert,
-		sql.Named("site", h.Site), sql.Named("id", h.Sensor), sql.Named("wing", h.Wing),
-		sql.Named("building", h.Building), sql.Named("health", doc), sql.Named("time", h.Time.UnixNano()),
-	); err != nil {
+	if _, err := st.health.ExecContext(ctx, h.Site, h.Sensor, wing, building, h.Time.UnixNano(), doc); err != nil {
 		return fmt.Errorf("health of %s/%s: %w", h.Site, h.Sensor, err)
 	}
 	return nil
