@@ -115,15 +115,9 @@ func (f Format) Decode(dst []complex64, src []byte) int {
 	}
 	switch f {
 	case CU8:
-		src = src[:2*n]
-		for i := range dst[:n] {
-			dst[i] = complex(u8LUT[src[2*i]], u8LUT[src[2*i+1]])
-		}
+		decodeU8(dst[:n], src[:2*n])
 	case CI8:
-		src = src[:2*n]
-		for i := range dst[:n] {
-			dst[i] = complex(i8LUT[src[2*i]], i8LUT[src[2*i+1]])
-		}
+		decodeI8(dst[:n], src[:2*n])
 	case CI16LE:
 		src = src[:4*n]
 		for i := range dst[:n] {
@@ -140,6 +134,22 @@ func (f Format) Decode(dst []complex64, src []byte) int {
 		}
 	}
 	return n
+}
+
+// decodeU8Go is the portable cu8 decoder: each byte through the table.
+func decodeU8Go(dst []complex64, src []byte) {
+	src = src[:2*len(dst)]
+	for i := range dst {
+		dst[i] = complex(u8LUT[src[2*i]], u8LUT[src[2*i+1]])
+	}
+}
+
+// decodeI8Go is the portable ci8 decoder.
+func decodeI8Go(dst []complex64, src []byte) {
+	src = src[:2*len(dst)]
+	for i := range dst {
+		dst[i] = complex(i8LUT[src[2*i]], i8LUT[src[2*i+1]])
+	}
 }
 
 // Encode converts samples from src into dst in format f and returns the
