@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -224,13 +225,40 @@ type Queue struct {
 	MaxSize Size   `yaml:"max_size"`
 }
 
-// Hardware is the status LED, buzzer and tamper switch.
+// Hardware is the status LED, buzzer and tamper switch, and how they are
+// wired: the daemon passes these to hardware.Config.
 type Hardware struct {
 	Enabled   bool `yaml:"enabled"`
 	LEDPin    Pin  `yaml:"led_pin"`
 	BuzzerPin Pin  `yaml:"buzzer_pin"`
 	TamperPin Pin  `yaml:"tamper_pin"`
+	// LEDActiveLow and BuzzerActiveLow: the output is on when the pin is
+	// low (an LED wired from 3.3 V to the pin, most relay boards).
+	LEDActiveLow    bool `yaml:"led_active_low"`
+	BuzzerActiveLow bool `yaml:"buzzer_active_low"`
+	// TamperPull is the tamper input's internal resistor: up, down or none
+	// (lower case after Parse).
+	TamperPull string `yaml:"tamper_pull"`
+	// TamperOpenLevel is the level the tamper input reads while the
+	// enclosure is open: high or low (lower case after Parse).
+	TamperOpenLevel string `yaml:"tamper_open_level"`
+	// TamperDebounce is how long the tamper input must hold a new level
+	// before it counts, 1ms to 1s.
+	TamperDebounce Duration `yaml:"tamper_debounce"`
+	// AlarmMaxOn is how long the buzzer sounds at most for one alert,
+	// 1s to 24h.
+	AlarmMaxOn Duration `yaml:"alarm_max_on"`
 }
+
+// Hardware defaults, the same as package hardware's (a test there checks
+// it; configs does not import it, so that the console does not link
+// periph.io).
+const (
+	DefaultTamperPull      = "up"
+	DefaultTamperOpenLevel = "high"
+	DefaultTamperDebounce  = Duration(50 * time.Millisecond)
+	DefaultAlarmMaxOn      = Duration(2 * time.Minute)
+)
 
 // Logging is the daemon's log output.
 type Logging struct {
@@ -269,7 +297,9 @@ func Default() *Config {
 			KeepAlive: Duration(30e9), HealthInterval: Duration(60e9),
 			Queue: Queue{Dir: "queue", MaxSize: queue.DefaultMaxBytes},
 		},
-		Hardware: Hardware{LEDPin: "GPIO17", BuzzerPin: "GPIO27", TamperPin: "GPIO22"},
+		Hardware: Hardware{LEDPin: "GPIO17", BuzzerPin: "GPIO27", TamperPin: "GPIO22",
+			TamperPull: DefaultTamperPull, TamperOpenLevel: DefaultTamperOpenLevel,
+			TamperDebounce: DefaultTamperDebounce, AlarmMaxOn: DefaultAlarmMaxOn},
 		Logging:  Logging{Level: "info", Format: "text"},
 		Metrics:  Metrics{Listen: "127.0.0.1:9475"},
 		StateDir: "/var/lib/cellsentry",

@@ -874,6 +874,36 @@ func (k *checker) hardware() {
 	if h.Enabled && len(used) == 0 {
 		k.warnf("hardware.enabled", "hardware.enabled is true but no pin is set")
 	}
+	k.oneOf("hardware.tamper_pull", &h.TamperPull, []string{"up", "down", "none"},
+		"must be up (internal pull-up: a switch to ground), down (internal pull-down: a switch to 3.3V) or none (an external resistor)")
+	k.oneOf("hardware.tamper_open_level", &h.TamperOpenLevel, []string{"high", "low"},
+		"must be high or low: the level the tamper pin reads with the enclosure open")
+	if !k.bad("hardware.tamper_debounce") {
+		k.inRange("hardware.tamper_debounce", float64(h.TamperDebounce), float64(time.Millisecond), float64(time.Second), showDur,
+			" (how long the switch must hold a new position; default 50ms: contacts bounce for 1 to 10ms)")
+	}
+	if !k.bad("hardware.alarm_max_on") {
+		k.inRange("hardware.alarm_max_on", float64(h.AlarmMaxOn), float64(time.Second), float64(24*time.Hour), showDur,
+			" (the buzzer's longest sound at a time; default 2m)")
+	}
+}
+
+// oneOf checks that *v is one of allowed, case-insensitively, and writes
+// it in lower case; a near miss gets a suggestion.
+func (k *report) oneOf(path string, v *string, allowed []string, what string) {
+	if k.bad(path) {
+		return
+	}
+	low := strings.ToLower(strings.TrimSpace(*v))
+	if slices.Contains(allowed, low) {
+		*v = low
+		return
+	}
+	hint := ""
+	if s := suggest(*v, allowed); s != "" {
+		hint = fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	k.errf(path, "%s %q: %s%s", path, *v, what, hint)
 }
 
 func (k *checker) logging() { k.checkLogging(&k.c.Logging) }

@@ -16,13 +16,13 @@ import (
 // The configuration keys errors name; they are the sensor file's
 // hardware section (configs.Hardware), so a technician finds the line.
 const (
-	keyLED          = "hardware.led_pin"
-	keyBuzzer       = "hardware.buzzer_pin"
-	keyTamper       = "hardware.tamper_pin"
-	keyTamperPull   = "hardware.tamper_pull"
-	keyTamperClosed = "hardware.tamper_closed"
-	keyDebounce     = "hardware.tamper_debounce"
-	keyAlarmMaxOn   = "hardware.alarm_max_on"
+	keyLED        = "hardware.led_pin"
+	keyBuzzer     = "hardware.buzzer_pin"
+	keyTamper     = "hardware.tamper_pin"
+	keyTamperPull = "hardware.tamper_pull"
+	keyTamperOpen = "hardware.tamper_open_level"
+	keyDebounce   = "hardware.tamper_debounce"
+	keyAlarmMaxOn = "hardware.alarm_max_on"
 )
 
 // Defaults and limits of Config.
@@ -34,6 +34,14 @@ const (
 	// DefaultAlarmMaxOn is how long the local alarm sounds at most per
 	// Alarm(true) before it silences itself.
 	DefaultAlarmMaxOn = 2 * time.Minute
+	// DefaultTamperPull is the tamper input's resistor: the Pi's internal
+	// pull-up, for the common switch to ground.
+	DefaultTamperPull = "up"
+	// DefaultTamperOpenLevel is the tamper input's level with the
+	// enclosure open: with the pull-up, a switch to ground that the lid
+	// holds closed reads high when the lid is off (and a cut wire reads
+	// as open too).
+	DefaultTamperOpenLevel = "high"
 
 	maxDebounce   = time.Second
 	maxAlarmMaxOn = 24 * time.Hour
@@ -54,10 +62,11 @@ type Config struct {
 	// TamperPull is the tamper input's internal resistor: "up" (default,
 	// for a switch to ground), "down" or "none" (external resistor).
 	TamperPull string
-	// TamperClosed is the level the input reads while the enclosure is
-	// shut (the switch is closed by the lid): "low" (default, a switch to
-	// ground with a pull-up) or "high".
-	TamperClosed string
+	// TamperOpenLevel is the level the input reads while the enclosure is
+	// open: "high" (default: a switch to ground held closed by the lid,
+	// with the pull-up) or "low" (e.g. a switch to 3.3 V with the
+	// pull-down).
+	TamperOpenLevel string
 	// Debounce is how long the tamper input must hold a level before it
 	// counts; 0 means DefaultDebounce, allowed 1 ms to 1 s.
 	Debounce time.Duration
@@ -80,17 +89,17 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	switch c.TamperPull {
 	case "":
-		c.TamperPull = "up"
+		c.TamperPull = DefaultTamperPull
 	case "up", "down", "none":
 	default:
 		return c, fmt.Errorf("%s: %q is not a pull: want up, down or none", keyTamperPull, c.TamperPull)
 	}
-	switch c.TamperClosed {
+	switch c.TamperOpenLevel {
 	case "":
-		c.TamperClosed = "low"
+		c.TamperOpenLevel = DefaultTamperOpenLevel
 	case "low", "high":
 	default:
-		return c, fmt.Errorf("%s: %q is not a level: want low or high", keyTamperClosed, c.TamperClosed)
+		return c, fmt.Errorf("%s: %q is not a level: want high or low", keyTamperOpen, c.TamperOpenLevel)
 	}
 	return c, nil
 }
@@ -155,7 +164,7 @@ type Board struct {
 	available bool
 	led, buz  Output
 	tamper    Input
-	closedLvl gpio.Level
+	openLvl   gpio.Level
 	now       func() time.Time
 
 	mu       sync.Mutex
@@ -268,12 +277,12 @@ func newBoard(cfg Config, pins Pins, available bool, log *slog.Logger) *Board {
 	b := &Board{
 		cfg: cfg, log: log, available: available,
 		led: pins.LED, buz: pins.Buzzer, tamper: pins.Tamper,
-		closedLvl: cfg.TamperClosed == "high",
-		now:       time.Now,
-		deb:       debouncer{hold: cfg.Debounce},
-		events:    make(chan TamperEvent, tamperEvents),
-		stop:      make(chan struct{}),
-		outErr:    map[string]string{},
+		openLvl: gpio.Level(cfg.TamperOpenLevel == "high"),
+		now:     time.Now,
+		deb:     debouncer{hold: cfg.Debounce},
+		events:  make(chan TamperEvent, tamperEvents),
+		stop:    make(chan struct{}),
+		outErr:  map[string]string{},
 	}
 	return b
 }
@@ -438,7 +447,7 @@ func (b *Board) report(key string, err error) {
 
 // sampleTamper reads the tamper input once and feeds the debouncer.
 func (b *Board) sampleTamper(now time.Time) {
-	open := b.tamper.Read() != b.closedLvl
+	open := b.tamper.Read() == b.openLvl
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {

@@ -381,24 +381,32 @@ func TestTamperLatch(t *testing.T) {
 
 func TestTamperWiring(t *testing.T) {
 	cases := []struct {
-		name, pull, closed string
-		wantPull           gpio.Pull
-		openLevel          gpio.Level
+		name, pull, open string
+		wantPull         gpio.Pull
+		openLevel        gpio.Level
 	}{
 		{"default pull-up, switch to ground", "", "", gpio.PullUp, gpio.High},
-		{"pull-down, switch to 3.3 V", "down", "high", gpio.PullDown, gpio.Low},
-		{"external resistor", "none", "low", gpio.Float, gpio.High},
+		{"pull-down, switch to 3.3 V", "down", "low", gpio.PullDown, gpio.Low},
+		{"external resistor", "none", "high", gpio.Float, gpio.High},
+		{"pull-up, switch opened by the lid", "up", "low", gpio.PullUp, gpio.Low},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			pin := &gpiotest.Pin{N: "TAMPER"}
-			b := manual(t, Config{TamperPin: "GPIO22", TamperPull: c.pull, TamperClosed: c.closed}, Pins{Tamper: pin})
+			b := manual(t, Config{TamperPin: "GPIO22", TamperPull: c.pull, TamperOpenLevel: c.open}, Pins{Tamper: pin})
 			if pin.Pull() != c.wantPull {
 				t.Fatalf("pull %v, want %v", pin.Pull(), c.wantPull)
 			}
-			pin.Out(c.openLevel)
+			pin.Out(!c.openLevel)
 			for i := range 10 {
 				b.sampleTamper(t0.Add(time.Duration(i) * 10 * time.Millisecond))
+			}
+			if b.Tampered() {
+				t.Fatalf("level %v is read as open", !c.openLevel)
+			}
+			pin.Out(c.openLevel)
+			for i := range 10 {
+				b.sampleTamper(t0.Add(time.Duration(10+i) * 10 * time.Millisecond))
 			}
 			if !b.Tampered() {
 				t.Fatalf("level %v is not read as open", c.openLevel)
@@ -497,7 +505,7 @@ func TestConfigErrors(t *testing.T) {
 		{"alarm negative", Config{AlarmMaxOn: -time.Second}, "hardware.alarm_max_on: -1s is out of range: want 1s to 24h"},
 		{"debounce too long", Config{Debounce: 2 * time.Second}, "hardware.tamper_debounce: 2s is out of range: want 1ms to 1s"},
 		{"bad pull", Config{TamperPull: "sideways"}, `hardware.tamper_pull: "sideways" is not a pull: want up, down or none`},
-		{"bad level", Config{TamperClosed: "open"}, `hardware.tamper_closed: "open" is not a level: want low or high`},
+		{"bad level", Config{TamperOpenLevel: "open"}, `hardware.tamper_open_level: "open" is not a level: want high or low`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -643,7 +643,12 @@ func openBox(cfg *configs.Config, log *slog.Logger) (*box, error) {
 		return b, nil
 	}
 	h := cfg.Hardware
-	board, err := openBoard(hardware.Config{LEDPin: string(h.LEDPin), BuzzerPin: string(h.BuzzerPin), TamperPin: string(h.TamperPin)}, log.With("stage", "hardware"))
+	board, err := openBoard(hardware.Config{
+		LEDPin: string(h.LEDPin), BuzzerPin: string(h.BuzzerPin), TamperPin: string(h.TamperPin),
+		LEDActiveLow: h.LEDActiveLow, BuzzerActiveLow: h.BuzzerActiveLow,
+		TamperPull: h.TamperPull, TamperOpenLevel: h.TamperOpenLevel,
+		Debounce: h.TamperDebounce.D(), AlarmMaxOn: h.AlarmMaxOn.D(),
+	}, log.With("stage", "hardware"))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.File(), err)
 	}
