@@ -43,7 +43,8 @@ type Classifier struct {
 	cpE     []float64
 	gsm     *gmskRefs
 	gsmDec  int
-	pow     []float64 // envelope scratch
+	pow     []float64    // envelope scratch
+	rot     []complex128 // bandLimit's phasor over one group of dec samples
 }
 
 // MaxSamples is the most samples of a burst the classifier looks at
@@ -51,6 +52,10 @@ type Classifier struct {
 const MaxSamples = 1 << 15
 
 const maxIQ = MaxSamples
+
+// maxRot is the longest decimation group bandLimit keeps a phasor table
+// for without growing it: 2.4 MS/s down to a 4 kHz band.
+const maxRot = 256
 
 // New returns a classifier for sample rate rate.
 func New(rate float64) *Classifier {
@@ -67,6 +72,7 @@ func New(rate float64) *Classifier {
 		scratch: make([]complex64, 0, maxIQ),
 		cpC:     make([]complex128, slot),
 		cpE:     make([]float64, slot),
+		rot:     make([]complex128, maxRot),
 	}
 }
 
@@ -265,23 +271,41 @@ func (c *Classifier) bandLimit(iq []complex64, off, bw float64, dec int) []compl
 		c.ffts[n] = t
 	}
 	buf, in := c.buf[:n], c.fwd[:n]
-	// Mix down with a rotating phasor, renormalised every 1024 samples so
+	// Mix down: within a group of dec samples by a table of step^k, so
+	// that the products are independent of each other (a phasor updated
+	// every sample would chain a complex multiply's latency through the
+	// loop), then the group's sum by the phasor at its start, which
+	// advances by step^dec and is renormalised every 1024 groups so that
 	// rounding does not let its magnitude drift.
 	s, co := math.Sincos(-2 * math.Pi * off / c.rate)
 	step := complex(co, s)
+	if dec > len(c.rot) {
+		c.rot = make([]complex128, dec) // only beyond maxRot: narrower than any band we detect
+	}
+	rot := c.rot[:dec]
 	ph := complex(1, 0)
+	for k := range rot {
+		rot[k] = ph
+		ph *= step
+	}
+	stepDec := ph
+	pg := complex(1, 0)
 	invDec := 1 / float64(dec)
 	for j := 0; j < m; j++ {
-		var acc complex128
-		for _, v := range iq[j*dec : (j+1)*dec] {
-			acc += complex128(v) * ph
-			ph *= step
+		var ar, ai float64
+		g := iq[j*dec : (j+1)*dec]
+		for k, r := range rot[:len(g)] {
+			vr, vi := float64(real(g[k])), float64(imag(g[k]))
+			ar += vr*real(r) - vi*imag(r)
+			ai += vr*imag(r) + vi*real(r)
 		}
+		acc := complex(ar, ai) * pg
 		// acc/dec, as complex(invDec, 0) would scale it (the product with
 		// an exact 0 adds nothing), without a complex multiply.
 		in[j] = complex64(complex(real(acc)*invDec, imag(acc)*invDec))
+		pg *= stepDec
 		if j&1023 == 1023 {
-			ph /= complex(math.Hypot(real(ph), imag(ph)), 0)
+			pg /= complex(math.Hypot(real(pg), imag(pg)), 0)
 		}
 	}
 	clear(in[m:])
