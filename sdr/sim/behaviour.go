@@ -8,7 +8,7 @@ import (
 // Behaviour says what an emitter transmits and when. The phone behaviours
 // are GSMCall, GSMSignalling, LTEData, LTEIdle, UMTSCall and Bursts; the
 // interference behaviours are CW, SweptCW, NBFM, Impulses, FloorStep,
-// Jammer and BCCH. Each yields its emissions lazily, in time order, so an
+// Jammer, BCCH and GSMDownlink. Each yields its emissions lazily, in time order, so an
 // hours-long render keeps constant memory.
 type Behaviour interface {
 	// Name is the behaviour's YAML name (gsm_call, cw, …).

@@ -112,7 +112,9 @@
 // SRS, RRC inactivity), LTEIdle (periodic tracking-area updates),
 // UMTSCall (continuous WCDMA), and Bursts, isolated bursts of one kind at
 // a fixed SNR for detector tests. Interference: CW, SweptCW, NBFM,
-// Impulses, FloorStep, Jammer and BCCH (a tower's carrier leaking in).
+// Impulses, FloorStep, Jammer, BCCH (a tower's carrier leaking in) and
+// GSMDownlink (a tower's C0 carrier on the downlink with its FCCH and SCH,
+// what cellsentry calibrate measures the crystal's error on).
 // Each behaviour's type documents its timing and 3GPP references.
 //
 // # Scene files
@@ -147,6 +149,7 @@
 //	floor_step      step, sensors (start/stop: the emitter's)
 //	jammer          freq, bandwidth, sweep
 //	bcch            arfcn
+//	gsm_downlink    arfcn (downlink channel) or freq (off the raster), bcc
 //
 // Decoding is strict: unknown keys are rejected with the nearest known key
 // suggested, and every error names the file, the line and the field:
@@ -170,7 +173,7 @@
 // Times are seconds from the scene start (start_s is the first useful
 // instant: GSM's first bit, LTE's cyclic prefix), frequencies are true
 // (before ppm), class is gsm, lte, umts, interference or overload and kind
-// one of gsm_normal, gsm_access, gsm_bcch, lte_pusch, lte_pucch,
+// one of gsm_normal, gsm_access, gsm_bcch, gsm_downlink, lte_pusch, lte_pucch,
 // lte_prach, lte_srs, umts, cw, swept_cw, nbfm, impulse, floor_step,
 // jammer. Lines come in the order emissions end, receptions in the
 // header's sensor order; values are rounded (ns, mHz, m dB) so files do

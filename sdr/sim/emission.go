@@ -43,20 +43,21 @@ type Kind uint8
 
 // The emission kinds. Own bandwidth (used for the SNR) is given with each.
 const (
-	KindGSMNormal Kind = iota + 1 // GSM normal burst, 148 bits ≈ 546 µs; 200 kHz
-	KindGSMAccess                 // GSM access (RACH) burst, 88 bits ≈ 325 µs; 200 kHz
-	KindLTEPUSCH                  // LTE PUSCH on nPRB contiguous PRBs, whole subframes; nPRB × 180 kHz
-	KindLTEPUCCH                  // LTE PUCCH, one PRB for one 0.5 ms slot; 180 kHz
-	KindLTEPRACH                  // LTE PRACH preamble format 0, 903 µs; 1.08 MHz
-	KindLTESRS                    // LTE sounding reference signal, one 71 µs symbol; nPRB × 180 kHz
-	KindUMTS                      // WCDMA uplink, continuous; 3.84 MHz
-	KindCW                        // unmodulated carrier; 1 kHz (see package doc)
-	KindSweptCW                   // carrier sweeping a range; 1 kHz, Bandwidth is the swept range
-	KindNBFM                      // narrowband FM radio, one key-on; 2·(deviation + 3 kHz)
-	KindImpulse                   // broadband impulse, µs wide; the sampled band
-	KindFloorStep                 // noise-floor step at one sensor; the sampled band
-	KindJammer                    // strong wideband signal; its bandwidth
-	KindGSMBCCH                   // a base station's BCCH carrier, every timeslot; 200 kHz
+	KindGSMNormal   Kind = iota + 1 // GSM normal burst, 148 bits ≈ 546 µs; 200 kHz
+	KindGSMAccess                   // GSM access (RACH) burst, 88 bits ≈ 325 µs; 200 kHz
+	KindLTEPUSCH                    // LTE PUSCH on nPRB contiguous PRBs, whole subframes; nPRB × 180 kHz
+	KindLTEPUCCH                    // LTE PUCCH, one PRB for one 0.5 ms slot; 180 kHz
+	KindLTEPRACH                    // LTE PRACH preamble format 0, 903 µs; 1.08 MHz
+	KindLTESRS                      // LTE sounding reference signal, one 71 µs symbol; nPRB × 180 kHz
+	KindUMTS                        // WCDMA uplink, continuous; 3.84 MHz
+	KindCW                          // unmodulated carrier; 1 kHz (see package doc)
+	KindSweptCW                     // carrier sweeping a range; 1 kHz, Bandwidth is the swept range
+	KindNBFM                        // narrowband FM radio, one key-on; 2·(deviation + 3 kHz)
+	KindImpulse                     // broadband impulse, µs wide; the sampled band
+	KindFloorStep                   // noise-floor step at one sensor; the sampled band
+	KindJammer                      // strong wideband signal; its bandwidth
+	KindGSMBCCH                     // a base station's BCCH carrier, every timeslot; 200 kHz
+	KindGSMDownlink                 // a base station's C0 carrier with FCCH and SCH (GSMDownlink); 200 kHz
 )
 
 var kindNames = [...]string{
@@ -64,6 +65,7 @@ var kindNames = [...]string{
 	KindLTEPUCCH: "lte_pucch", KindLTEPRACH: "lte_prach", KindLTESRS: "lte_srs", KindUMTS: "umts",
 	KindCW: "cw", KindSweptCW: "swept_cw", KindNBFM: "nbfm", KindImpulse: "impulse",
 	KindFloorStep: "floor_step", KindJammer: "jammer", KindGSMBCCH: "gsm_bcch",
+	KindGSMDownlink: "gsm_downlink",
 }
 
 // String returns the kind name used in the truth file.
@@ -100,7 +102,9 @@ func (k Kind) Class() Class {
 }
 
 // isGSM reports whether ARFCN and Timeslot are meaningful for the kind.
-func (k Kind) isGSM() bool { return k == KindGSMNormal || k == KindGSMAccess || k == KindGSMBCCH }
+func (k Kind) isGSM() bool {
+	return k == KindGSMNormal || k == KindGSMAccess || k == KindGSMBCCH || k == KindGSMDownlink
+}
 
 // isLTE reports whether PRB and NPRB are meaningful for the kind.
 func (k Kind) isLTE() bool { return k >= KindLTEPUSCH && k <= KindLTESRS }
@@ -176,19 +180,20 @@ type Reception struct {
 type synthKind uint8
 
 const (
-	synthNone    synthKind = iota // nothing to render (floor step)
-	synthGSM                      // one GSM burst
-	synthBCCH                     // GSM bursts in every timeslot, back to back
-	synthPUSCH                    // LTE PUSCH slots
-	synthPUCCH                    // one LTE PUCCH slot
-	synthPRACH                    // one LTE PRACH preamble
-	synthSRS                      // one LTE SRS symbol
-	synthWCDMA                    // continuous WCDMA
-	synthTone                     // constant carrier
-	synthSwept                    // swept carrier
-	synthNBFM                     // FM radio
-	synthImpulse                  // impulse
-	synthNoise                    // band-limited Gaussian noise (jammer)
+	synthNone     synthKind = iota // nothing to render (floor step)
+	synthGSM                       // one GSM burst
+	synthBCCH                      // GSM bursts in every timeslot, back to back
+	synthPUSCH                     // LTE PUSCH slots
+	synthPUCCH                     // one LTE PUCCH slot
+	synthPRACH                     // one LTE PRACH preamble
+	synthSRS                       // one LTE SRS symbol
+	synthWCDMA                     // continuous WCDMA
+	synthTone                      // constant carrier
+	synthSwept                     // swept carrier
+	synthNBFM                      // FM radio
+	synthImpulse                   // impulse
+	synthNoise                     // band-limited Gaussian noise (jammer)
+	synthDownlink                  // a C0 carrier: FCCH, SCH and normal bursts in every timeslot
 )
 
 // emission is one scheduled emission with what rendering needs.
@@ -201,6 +206,7 @@ type emission struct {
 	// GSM
 	burst int // 0 normal, 1 access
 	tsc   int
+	fn0   int64 // downlink: frame number of the first piece
 	// LTE: carrier size (the allocation is Emission.PRB, NPRB)
 	nRB  int
 	mod  int // 0 QPSK, 1 16QAM

@@ -489,7 +489,7 @@ func (s *Source) activate(a *active, idx int) {
 	switch em.synth {
 	case synthPUSCH:
 		a.nPieces = int64(math.Round(em.Duration / lteSlot))
-	case synthBCCH:
+	case synthBCCH, synthDownlink:
 		a.nPieces = -1
 		if !math.IsInf(em.end, 1) {
 			a.nPieces = int64(math.Ceil(em.Duration/gsmSlot - 1e-9))
@@ -756,7 +756,7 @@ func (s *Source) pieceTiming(a *active, k int64) (float64, int) {
 			kind = waveform.GSMAccess
 		}
 		return em.Start - waveform.GSMRamp, s.gsm.BurstLen(kind)
-	case synthBCCH:
+	case synthBCCH, synthDownlink:
 		return em.Start + float64(k)*gsmSlot - waveform.GSMRamp, s.gsm.BurstLen(waveform.GSMNormal)
 	case synthPUSCH:
 		return em.Start + float64(k)*lteSlot, s.lte.SlotLen() + 1
@@ -787,6 +787,15 @@ func (s *Source) genPiece(a *active, p *piece, k int64, buf []complex64, frac, c
 		kind := waveform.GSMNormal
 		if em.burst == 1 {
 			kind = waveform.GSMAccess
+		}
+		p.n, _ = s.gsm.Burst(buf, kind, em.tsc, frac, rng)
+	case synthDownlink:
+		kind := waveform.GSMNormal
+		switch downlinkBurst(downlinkPiece(em.fn0, k)) {
+		case dlFCCH:
+			kind = waveform.GSMFrequencyCorrection
+		case dlSCH:
+			kind = waveform.GSMSynchronisation
 		}
 		p.n, _ = s.gsm.Burst(buf, kind, em.tsc, frac, rng)
 	case synthPRACH:

@@ -391,11 +391,12 @@ var behaviourKeys = map[string][]string{
 	"floor_step":     {"step", "sensors"},
 	"jammer":         {"freq", "bandwidth", "sweep"},
 	"bcch":           {"arfcn"},
+	"gsm_downlink":   {"arfcn", "freq", "bcc"},
 }
 
 var (
 	phoneBehaviours   = []string{"gsm_call", "gsm_signalling", "lte_data", "lte_idle", "umts_call", "bursts"}
-	interferenceKinds = []string{"cw", "swept_cw", "nbfm", "impulses", "floor_step", "jammer", "bcch"}
+	interferenceKinds = []string{"cw", "swept_cw", "nbfm", "impulses", "floor_step", "jammer", "bcch", "gsm_downlink"}
 )
 
 func (d *decoder) scene(doc *yaml.Node) (*Scene, error) {
@@ -899,6 +900,16 @@ func (d *decoder) behaviour(o *obj, name string, e *Emitter) (Behaviour, error) 
 	case "bcch":
 		b := &BCCH{}
 		return b, firstErr(o.need("arfcn"), get(o, "arfcn", &b.ARFCN, parseInt))
+	case "gsm_downlink":
+		b := &GSMDownlink{}
+		switch {
+		case o.has("arfcn") && o.has("freq"):
+			return nil, d.err(o.value["freq"], o.field("freq"), "give arfcn or freq, not both")
+		case !o.has("arfcn") && !o.has("freq"):
+			return nil, d.err(o.n, o.field("arfcn"), "missing (or freq, for a carrier off the raster)")
+		}
+		return b, firstErr(get(o, "arfcn", &b.ARFCN, parseInt), get(o, "freq", &b.Freq, ParseFrequency),
+			get(o, "bcc", &b.BCC, parseInt))
 	}
 	return nil, d.err(o.n, o.path, "behaviour %q not implemented", name)
 }

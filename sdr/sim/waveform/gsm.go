@@ -37,6 +37,17 @@ const (
 	// GSMAccess: 8 extended tail, 41 synchronisation, 36 data, 3 tail =
 	// 88 useful bits (324.9 µs), then 68.25 bits guard (RACH).
 	GSMAccess
+	// GSMFrequencyCorrection is the downlink FCCH burst (TS 45.002
+	// §5.2.4): 3 tail, 142 fixed, 3 tail bits, all zero = 148 bits. After
+	// differential encoding every α is +1, so the GMSK phase advances by
+	// π/2 per bit: a pure tone at +GSMBitRate/4 = 1625/24 kHz ≈
+	// 67.708 kHz above the carrier.
+	GSMFrequencyCorrection
+	// GSMSynchronisation is the downlink SCH burst (TS 45.002 §5.2.5):
+	// 3 tail, 39 data, the 64-bit extended training sequence, 39 data,
+	// 3 tail = 148 bits. The data bits are random here (the real ones
+	// carry the BSIC and the frame number, convolutionally coded).
+	GSMSynchronisation
 )
 
 // Bits returns the number of useful bits of the burst kind.
@@ -59,6 +70,16 @@ var gsmTSC = [8][26]uint8{
 	{1, 0, 1, 0, 0, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1, 0, 1, 0, 0, 1, 1, 1, 1, 1},
 	{1, 1, 1, 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0},
 }
+
+// gsmSCHTraining is the SCH's 64-bit extended training sequence
+// (TS 45.002 §5.2.5), first transmitted bit first.
+var gsmSCHTraining = [64]uint8{
+	1, 0, 1, 1, 1, 0, 0, 1, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1,
+	0, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 0, 1, 1, 0, 0, 0, 0, 1, 1, 0, 1, 1,
+}
+
+// GSMSCHTraining returns the SCH's extended training sequence.
+func GSMSCHTraining() [64]uint8 { return gsmSCHTraining }
 
 // gsmAccessTail is the access burst's extended tail (TS 45.002 §5.2.7).
 var gsmAccessTail = [8]uint8{0, 0, 1, 1, 1, 0, 1, 0}
@@ -205,7 +226,9 @@ func (g *GSM) BurstLen(kind GSMBurstKind) int {
 // flag 0 (speech), the 26-bit training sequence tsc (0–7, TS 45.002 set 1),
 // flag 0, 57 random data bits, tail 000. An access burst carries the
 // extended tail 00111010, the 41-bit synchronisation sequence, 36 random
-// bits and tail 000; tsc is ignored. Before and after the burst the
+// bits and tail 000; tsc is ignored. A frequency correction burst is 148
+// zeros and a synchronisation burst carries the extended training sequence
+// between random data (downlink kinds; tsc ignored). Before and after the burst the
 // modulator runs on as if fed with ones (TS 45.004 §2.2), so the ramps are
 // modulated too. Each burst gets a random carrier phase.
 //
@@ -321,6 +344,14 @@ func (g *GSM) fillBits(kind GSMBurstKind, tsc int) {
 		copy(d[8:49], gsmAccessSync[:])
 		random(d[49:85])
 		copy(d[85:88], []uint8{0, 0, 0})
+	case GSMFrequencyCorrection:
+		clear(d[:148])
+	case GSMSynchronisation:
+		copy(d[0:3], []uint8{0, 0, 0})
+		random(d[3:42])
+		copy(d[42:106], gsmSCHTraining[:])
+		random(d[106:145])
+		copy(d[145:148], []uint8{0, 0, 0})
 	default:
 		panic(fmt.Sprintf("waveform: GSM.Burst: unknown burst kind %d", kind))
 	}
