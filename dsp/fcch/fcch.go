@@ -95,7 +95,7 @@ type Detector struct {
 	run    []runWin
 	open   bool
 	steady bool // in a tone longer than a burst: ignore it until it stops
-	y    []complex128
+	y      []complex128
 }
 
 type runWin struct {
