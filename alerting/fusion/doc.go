@@ -20,6 +20,29 @@
 // (call, data, signalling) only break ties. Events already seen (the same
 // id with a rev not newer than the latest) are ignored.
 //
+// # Merging
+//
+// Two open phone incidents can later prove to be one emitter: a phone
+// first heard by one sensor alone, then by a second whose alert could not
+// join (its first bursts came after the first sensor's last update plus
+// the slack, or its channels did not match yet), until an update makes
+// their times or channels compatible. After every alert event the
+// incident it changed is compared with the other open phone incidents;
+// two merge when they have the same mode and class, their spans overlap
+// within Slack, some alert of each is on the same channel (GSM: each
+// heard the channel the other heard most — sharing some channel is not
+// enough, as an alert spanning two calls would join them; LTE, UMTS:
+// their spectrum overlaps), and no sensor has alerts in both that overlap
+// in time. The older incident (first seen, then id) survives and takes
+// the younger's alerts (one per sensor, the later); the younger is
+// returned once more, ended, with Method MethodMerged, LinkedTo the
+// survivor and no sensors, followed by the survivor, localized again.
+// alerting/store closes the merged one and moves its alerts and its
+// acknowledgement to the survivor. Two phones in one cell hopping over the
+// same frequencies, each heard by different sensors at the same time,
+// cannot be told apart by channel and time and do merge (the alert rule
+// already joins them).
+//
 // # Localization
 //
 // The wing is the maximum-likelihood hypothesis of the log-distance model

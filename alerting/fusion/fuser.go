@@ -56,6 +56,7 @@ type Stats struct {
 	Located    int64 // localizations computed
 	Evicted    int64 // incidents closed early because of MaxOpen
 	TimedOut   int64 // alerts taken as ended after AlertTimeout
+	Merged     int64 // incidents merged into an older one (the same emitter)
 	Open       int   // incidents in Open now
 }
 
@@ -267,7 +268,146 @@ func (f *Fuser) Alert(a *alerting.Alert, now time.Time) []alerting.Incident {
 	}
 	inc := st.inc
 	f.refresh(inc, now)
+	if merged := f.mergeInto(inc, now); merged != nil {
+		return merged
+	}
 	return []alerting.Incident{export(inc)}
+}
+
+// MethodMerged is the Method of an incident merged into another: it was
+// the same emitter as the older incident its LinkedTo names, which now
+// holds its alerts and its localization. It is no longer active.
+const MethodMerged = "merged"
+
+// mergeable reports whether two open phone incidents are one emitter:
+// same mode and class, activity spans overlapping once widened by Slack
+// (the rule an alert joins an incident by), an alert of each on the same
+// channel (sameChannel, stricter than the alert rule), and no sensor with
+// an alert in each that overlap in time (one sensor hears one emitter as
+// one alert, so two live alerts of one sensor are two emitters).
+func (f *Fuser) mergeable(a, b *incident) bool {
+	x, y := &a.inc, &b.inc
+	if a == b || a.sensorInc || b.sensorInc || x.Kind != alerting.IncidentPhone || y.Kind != alerting.IncidentPhone ||
+		x.Mode != y.Mode || x.Class != y.Class {
+		return false
+	}
+	slack := f.cfg.Slack
+	if x.FirstSeen.After(y.LastSeen.Add(slack)) || y.FirstSeen.After(x.LastSeen.Add(slack)) {
+		return false
+	}
+	for _, p := range a.alerts {
+		for _, q := range b.alerts {
+			if p.a.Sensor != q.a.Sensor {
+				continue
+			}
+			// Apart only when one ended before the other began.
+			if !(p.cleared && p.a.LastSeen.Before(q.a.FirstSeen) || q.cleared && q.a.LastSeen.Before(p.a.FirstSeen)) {
+				return false
+			}
+		}
+	}
+	for _, p := range a.alerts {
+		for _, q := range b.alerts {
+			if sameChannel(x.Class, &p.a, &q.a) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sameChannel reports whether two alerts of a class are on one emitter's
+// channel, strictly enough to merge incidents on it: LTE and UMTS spectrum
+// spans overlap; GSM (and unknown) alerts each heard the channel the
+// other heard most. Sharing some channel is not enough: an alert that
+// spans two emitters' channels (the tracker took two calls for one
+// hopping call) would join their incidents.
+func sameChannel(class string, p, q *alerting.Alert) bool {
+	switch class {
+	case "lte", "umts":
+		sp, sq := alertSpan(p), alertSpan(q)
+		return math.Min(sp[1], sq[1]) >= math.Max(sp[0], sq[0])
+	}
+	return hasChannel(p.FreqsHz, p.FreqHz, q.FreqHz) && hasChannel(q.FreqsHz, q.FreqHz, p.FreqHz)
+}
+
+// hasChannel reports whether an alert with channels freqs and main
+// channel main heard channel f.
+func hasChannel(freqs []float64, main, f float64) bool {
+	if math.Abs(main-f) < gsmTolerance {
+		return true
+	}
+	for _, x := range freqs {
+		if math.Abs(x-f) < gsmTolerance {
+			return true
+		}
+	}
+	return false
+}
+
+// older reports whether incident a began before b (by first seen, then
+// id): the older of two merged incidents survives.
+func older(a, b *incident) bool {
+	if !a.inc.FirstSeen.Equal(b.inc.FirstSeen) {
+		return a.inc.FirstSeen.Before(b.inc.FirstSeen)
+	}
+	return a.inc.ID < b.inc.ID
+}
+
+// mergeInto merges every open phone incident that has become the same
+// emitter as inc (an alert update widened its channels or its time) with
+// it: the older survives and takes the younger's alerts, the younger ends
+// with Method MethodMerged, LinkedTo the survivor and no sensors (its
+// alerts are the survivor's now, so that a consumer attaching an alert to
+// the incident that lists it finds the survivor). It returns the merged
+// incidents then the survivor, or nil when nothing merged.
+func (f *Fuser) mergeInto(inc *incident, now time.Time) []alerting.Incident {
+	var out []alerting.Incident
+	for {
+		var other *incident
+		for _, o := range f.open {
+			if f.mergeable(inc, o) {
+				other = o
+				break
+			}
+		}
+		if other == nil {
+			break
+		}
+		keep, gone := inc, other
+		if older(other, inc) {
+			keep, gone = other, inc
+		}
+		for _, a := range gone.alerts {
+			// One alert per sensor: of two (mergeable says they do not
+			// overlap) the later stays.
+			if i := slices.IndexFunc(keep.alerts, func(b *alertState) bool { return b.a.Sensor == a.a.Sensor }); i >= 0 {
+				if keep.alerts[i].a.FirstSeen.After(a.a.FirstSeen) {
+					f.retire(a)
+					continue
+				}
+			}
+			f.attach(keep, a)
+		}
+		gone.alerts = nil
+		f.open = slices.DeleteFunc(f.open, func(o *incident) bool { return o == gone })
+		gone.closed = true
+		delete(f.ids, gone.inc.ID)
+		x := &gone.inc
+		x.Active, x.Alarm = false, alerting.AlarmClearedUnacknowledged
+		x.Method, x.LinkedTo = MethodMerged, keep.inc.ID
+		x.Sensors = nil
+		x.Detail = "merged into " + keep.inc.ID + ": the same emitter"
+		gone.lastChange = now
+		f.stats.Merged++
+		f.refresh(keep, now)
+		out = append(out, export(gone))
+		inc = keep
+	}
+	if out == nil {
+		return nil
+	}
+	return append(out, export(inc))
 }
 
 // level is the level of an alert used to localize, dBm: the strongest

@@ -44,6 +44,16 @@
 // one, unshelving a sensor that is not shelved, shelving one out of
 // service, taking out of service one that already is (and back).
 //
+// # Merged incidents
+//
+// When Ingest stores an incident with Method MethodMerged (the fusion
+// found it to be the same emitter as the older incident its LinkedTo
+// names), it closes it and records merged_into, moves its alerts (those
+// stored and those of the batch) to the survivor, carries its
+// acknowledgement (and note) over when the survivor has none, and
+// appends an audit entry (user MergeUser, action ActionMerge). A merged
+// incident stays closed whatever later updates say.
+//
 // # Durability
 //
 // The database runs in WAL mode with synchronous=NORMAL: a commit is in the

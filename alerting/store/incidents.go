@@ -66,13 +66,14 @@ const incidentUpsert = `INSERT INTO incidents
 		last_seen = excluded.last_seen, active = excluded.active, doc = excluded.doc,
 		sensor_set = excluded.sensor_set,
 		base_alarm = CASE
-			WHEN resolution <> '' THEN 'closed'
+			WHEN resolution <> '' OR merged_into <> '' THEN 'closed'
 			WHEN excluded.active AND acked_at IS NULL THEN 'unacknowledged'
 			WHEN excluded.active THEN 'acknowledged'
 			WHEN acked_at IS NULL THEN 'cleared-unacknowledged'
 			ELSE 'closed' END,
 		closed_at = CASE
 			WHEN resolution <> '' THEN resolved_at
+			WHEN merged_into <> '' THEN closed_at
 			WHEN NOT excluded.active AND acked_at IS NOT NULL THEN max(acked_at, excluded.last_seen)
 			ELSE NULL END`
 

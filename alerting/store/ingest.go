@@ -59,6 +59,8 @@ type IngestResult struct {
 	// row keeps only the last health, so writing the others would be
 	// overwritten in the same transaction.
 	Coalesced int
+	// Merged counts the incidents of the batch merged into another.
+	Merged int
 }
 
 // Ingest writes b in one transaction, in this order: statuses, healths,
@@ -126,9 +128,30 @@ func (s *Store) Ingest(ctx context.Context, b *Batch) (IngestResult, error) {
 			}
 			res.Incidents++
 		}
+		// Merges after every upsert (the survivor may come later in the
+		// batch), before the alerts, which follow their incident.
+		var into map[string]string
+		for i := range b.Incidents {
+			inc := &b.Incidents[i]
+			if inc.Method != MethodMerged || inc.LinkedTo == "" {
+				continue
+			}
+			if err := s.merge(ctx, tx, inc.ID, inc.LinkedTo); err != nil {
+				return err
+			}
+			if into == nil {
+				into = map[string]string{}
+			}
+			into[inc.ID] = inc.LinkedTo
+			res.Merged++
+		}
 		m := seen{}
 		for _, a := range b.Alerts {
-			dup, err := st.addAlert(ctx, tx, a.IncidentID, a.Alert, a.Raw)
+			id := a.IncidentID
+			for n := 0; n < len(into) && into[id] != ""; n++ {
+				id = into[id]
+			}
+			dup, err := st.addAlert(ctx, tx, id, a.Alert, a.Raw)
 			if err != nil {
 				return err
 			}

@@ -1,0 +1,170 @@
+package fusion
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/cellsentry/cellsentry/alerting"
+)
+
+// TestMerge: two open incidents that prove to be one emitter (an update
+// widens an alert's channels, spectrum or time until they match) become
+// one: the older survives with every alert, the younger ends merged into
+// it.
+func TestMerge(t *testing.T) {
+	lte := func(a *alerting.Alert, lo, hi float64) *alerting.Alert {
+		a.Class, a.Kind, a.FreqHz, a.FreqsHz, a.BandwidthHz = "lte", "data", lo, []float64{lo, hi}, hi-lo
+		return a
+	}
+	type step struct {
+		a   *alerting.Alert
+		now float64
+	}
+	cases := []struct {
+		name  string
+		steps []step
+		// want after the last step: open incidents, the survivor's
+		// sensors (nil: no merge expected), and the merged ids.
+		wantOpen    int
+		wantSensors []string
+		wantMerged  []string
+	}{
+		{"hopping sets grow into each other", []step{
+			{alert("a1", "a1-1", 0, alerting.StateRaised, 0, 3, -60, 902.2e6, 902.4e6), 3},
+			{alert("b1", "b1-1", 0, alerting.StateRaised, 1, 3, -95, 903.0e6), 3},
+			{alert("a1", "a1-1", 1, alerting.StateUpdated, 0, 6, -60, 902.2e6, 902.4e6, 903.0e6), 6},
+			{alert("b1", "b1-1", 1, alerting.StateUpdated, 1, 8, -95, 903.0e6, 902.2e6), 8},
+		}, 1, []string{"a1", "b1"}, []string{"unit-gsm-20260302T010001.000Z-903000"}},
+		{"times become compatible", []step{
+			{alert("a1", "a1-1", 0, alerting.StateRaised, 0, 3, -60), 3},
+			{alert("b1", "b1-1", 0, alerting.StateRaised, 20, 22, -95), 22},
+			{alert("a1", "a1-1", 1, alerting.StateUpdated, 0, 30, -60), 30},
+		}, 1, []string{"a1", "b1"}, []string{"unit-gsm-20260302T010020.000Z-902400"}},
+		{"one side spans both (a bridging alert)", []step{
+			{alert("a1", "a1-1", 0, alerting.StateRaised, 0, 3, -60, 902.2e6, 902.4e6), 3},
+			{alert("b1", "b1-1", 0, alerting.StateRaised, 1, 3, -95, 903.0e6), 3},
+			{alert("b1", "b1-1", 1, alerting.StateUpdated, 1, 8, -95, 903.0e6, 902.4e6), 8},
+		}, 2, nil, nil},
+		{"update of the older one", []step{
+			{alert("a1", "a1-1", 0, alerting.StateRaised, 0, 3, -60, 902.2e6), 3},
+			{alert("b1", "b1-1", 0, alerting.StateRaised, 1, 3, -95, 902.6e6, 903.0e6), 3},
+			{alert("b1", "b1-1", 1, alerting.StateUpdated, 1, 6, -95, 902.6e6, 903.0e6, 902.2e6), 6},
+			{alert("a1", "a1-1", 1, alerting.StateUpdated, 0, 8, -60, 902.2e6, 902.6e6), 8},
+		}, 1, []string{"a1", "b1"}, []string{"unit-gsm-20260302T010001.000Z-902600"}},
+		{"LTE spectrum grows", []step{
+			{lte(alert("a1", "a1-1", 0, alerting.StateRaised, 0, 3, -70), 901.0e6, 901.4e6), 3},
+			{lte(alert("b2", "b2-1", 0, alerting.StateRaised, 2, 3, -90), 903.0e6, 903.4e6), 3},
+			{lte(alert("a1", "a1-1", 1, alerting.StateUpdated, 0, 8, -70), 901.0e6, 903.1e6), 8},
+		}, 1, []string{"a1", "b2"}, []string{"unit-lte-20260302T010002.000Z-903000"}},
+		{"three into the oldest", []step{
+			{alert("a1", "a1-1", 0, alerting.StateRaised, 0, 1, -60), 1},
+			{alert("b1", "b1-1", 0, alerting.StateRaised, 15, 16, -95), 16},
+			{alert("a2", "a2-1", 0, alerting.StateRaised, 8, 9, -70), 16},
+			{alert("b2", "b2-1", 0, alerting.StateRaised, 0, 17, -97), 17},
+		}, 1, []string{"a1", "a2", "b1", "b2"}, []string{"unit-gsm-20260302T010008.000Z-902400", "unit-gsm-20260302T010015.000Z-902400"}},
+		{"one sensor hears both: two phones", []step{
+			{alert("a1", "a1-1", 0, alerting.StateRaised, 0, 3, -60, 902.2e6), 3},
+			{alert("a1", "a1-2", 0, alerting.StateRaised, 1, 3, -70, 903.0e6), 3},
+			{alert("a1", "a1-2", 1, alerting.StateUpdated, 1, 8, -70, 903.0e6, 902.2e6), 8},
+		}, 2, nil, nil},
+		{"other class", []step{
+			{alert("a1", "a1-1", 0, alerting.StateRaised, 0, 3, -60, 902.2e6), 3},
+			{lte(alert("b1", "b1-1", 0, alerting.StateRaised, 1, 3, -90), 903.0e6, 903.4e6), 3},
+			{lte(alert("b1", "b1-1", 1, alerting.StateUpdated, 1, 8, -90), 902.0e6, 903.4e6), 8},
+		}, 2, nil, nil},
+		{"apart in time", []step{
+			{alert("a1", "a1-1", 0, alerting.StateRaised, 0, 3, -60, 902.2e6), 3},
+			{alert("b1", "b1-1", 0, alerting.StateRaised, 20, 22, -90, 903.0e6), 22},
+			{alert("b1", "b1-1", 1, alerting.StateUpdated, 20, 25, -90, 903.0e6, 902.2e6), 25},
+		}, 2, nil, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newTest(t, Config{})
+			var ids []string
+			var last []alerting.Incident
+			for _, s := range c.steps {
+				last = f.Alert(s.a, at(s.now))
+				for _, x := range last {
+					if !slices.Contains(ids, x.ID) {
+						ids = append(ids, x.ID)
+					}
+				}
+			}
+			open := f.Open()
+			if len(open) != c.wantOpen {
+				t.Fatalf("%d incidents open, want %d: %+v", len(open), c.wantOpen, open)
+			}
+			if c.wantSensors == nil {
+				if n := f.Stats().Merged; n != 0 {
+					t.Errorf("%d merged, want none", n)
+				}
+				for _, x := range last {
+					if x.Method == MethodMerged {
+						t.Errorf("%s reported merged", x.ID)
+					}
+				}
+				return
+			}
+			keep := open[0]
+			// The older (first seen earliest) survives.
+			for _, id := range ids {
+				if id < keep.ID && id[:9] == keep.ID[:9] {
+					t.Errorf("survivor %s, but %s is older", keep.ID, id)
+				}
+			}
+			var sensors []string
+			for _, h := range keep.Sensors {
+				sensors = append(sensors, h.Sensor)
+			}
+			slices.Sort(sensors)
+			if !slices.Equal(sensors, c.wantSensors) {
+				t.Errorf("survivor heard by %v, want %v", sensors, c.wantSensors)
+			}
+			if n := f.Stats().Merged; n != int64(len(c.wantMerged)) {
+				t.Errorf("%d merged, want %d", n, len(c.wantMerged))
+			}
+			// The step reports the merged ones, ended, then the survivor.
+			if len(last) != len(c.wantMerged)+1 || last[len(last)-1].ID != keep.ID {
+				t.Fatalf("last step returned %d incidents, want the %d merged then %s", len(last), len(c.wantMerged), keep.ID)
+			}
+			var merged []string
+			for _, x := range last[:len(last)-1] {
+				merged = append(merged, x.ID)
+				if x.Method != MethodMerged || x.LinkedTo != keep.ID || x.Active || len(x.Sensors) != 0 {
+					t.Errorf("merged %s: method %q linked to %q active %v sensors %d", x.ID, x.Method, x.LinkedTo, x.Active, len(x.Sensors))
+				}
+			}
+			slices.Sort(merged)
+			if !slices.Equal(merged, c.wantMerged) {
+				t.Errorf("merged %v, want %v", merged, c.wantMerged)
+			}
+		})
+	}
+}
+
+// TestMergedFollows: after a merge the moved alert's next events update
+// the survivor, and the merged incident never comes back.
+func TestMergedFollows(t *testing.T) {
+	f := newTest(t, Config{})
+	f.Alert(alert("a1", "a1-1", 0, alerting.StateRaised, 0, 3, -60), at(3))
+	f.Alert(alert("b1", "b1-1", 0, alerting.StateRaised, 20, 22, -95), at(22))
+	got := f.Alert(alert("a1", "a1-1", 1, alerting.StateUpdated, 0, 30, -60), at(30))
+	if len(got) != 2 {
+		t.Fatalf("merge returned %d incidents", len(got))
+	}
+	gone, keep := got[0].ID, got[1].ID
+	next := f.Alert(alert("b1", "b1-1", 1, alerting.StateCleared, 20, 32, -95), at(32))
+	if len(next) != 1 || next[0].ID != keep || !next[0].LastSeen.Equal(at(32)) {
+		t.Fatalf("next event of the moved alert changed %+v, want %s", next, keep)
+	}
+	next = f.Alert(alert("a1", "a1-1", 2, alerting.StateCleared, 0, 32, -60), at(32))
+	if len(next) != 1 || next[0].Active {
+		t.Fatalf("last alert cleared: %+v", next)
+	}
+	for _, x := range append(f.Advance(at(200)), f.Open()...) {
+		if x.ID == gone {
+			t.Errorf("merged incident %s came back: %+v", gone, x)
+		}
+	}
+}
