@@ -42,6 +42,19 @@ type Options struct {
 	Debug bool
 	// Config is appended to the generated mosquitto.conf as it is.
 	Config string
+	// Persist turns mosquitto's persistence on (in Dir): a Stop/Restart
+	// then keeps sessions, queued QoS 1 messages and retained messages,
+	// as a site broker must (it has acknowledged alerts it has not yet
+	// forwarded over its bridge). Off by default: a restart loses
+	// everything, like a broker that crashed with an empty disk.
+	Persist bool
+	// Bridge, when set, forwards topics to a central broker (see Bridge).
+	Bridge *Bridge
+	// MaxQueued is mosquitto's max_queued_messages: how many QoS 1
+	// messages the broker keeps per persistent session (a console's or a
+	// bridge's) while it is away or slow (default 0: mosquitto's 1000; beyond it
+	// mosquitto drops messages).
+	MaxQueued int
 }
 
 // Broker is a running Mosquitto started by Start.
@@ -104,6 +117,11 @@ func Start(t testing.TB, opt Options) *Broker {
 	})
 	if err := b.writeFiles(); err != nil {
 		t.Fatalf("mosquittotest: %v", err)
+	}
+	if opt.Bridge != nil {
+		if _, err := opt.Bridge.config(); err != nil {
+			t.Fatalf("mosquittotest: %v", err)
+		}
 	}
 	// A free port found by listening and closing may be taken by someone
 	// else before mosquitto binds it; try again with new ports then.
@@ -226,10 +244,14 @@ func (b *Broker) pickPorts() error {
 func (b *Broker) config() string {
 	var c strings.Builder
 	fmt.Fprintf(&c, "# written by mosquittotest for %s\n", b.t.Name())
-	// Persistence off: a Restart must lose sessions and retained
-	// messages like a broker that crashed with an empty disk, so that an
-	// outage test relies on the sensor's queue and nothing else.
-	c.WriteString("persistence false\n")
+	// Persistence off unless asked: a Restart must lose sessions and
+	// retained messages like a broker that crashed with an empty disk, so
+	// that an outage test relies on the sensor's queue and nothing else.
+	if b.opt.Persist {
+		fmt.Fprintf(&c, "persistence true\npersistence_location %s/\n", b.dir)
+	} else {
+		c.WriteString("persistence false\n")
+	}
 	// stderr is unbuffered (stdout is buffered and loses the last lines).
 	c.WriteString("log_dest stderr\n")
 	if b.opt.Debug {
@@ -261,8 +283,16 @@ func (b *Broker) config() string {
 		fmt.Fprintf(&c, "require_certificate %t\n", b.opt.RequireCertificate)
 		fmt.Fprintf(&c, "use_identity_as_username %t\n", b.opt.UseIdentityAsUsername)
 	}
+	if b.opt.MaxQueued > 0 {
+		fmt.Fprintf(&c, "max_queued_messages %d\n", b.opt.MaxQueued)
+	}
 	if b.opt.Config != "" {
 		c.WriteString("\n" + b.opt.Config + "\n")
+	}
+	if b.opt.Bridge != nil {
+		// Checked by Start.
+		bc, _ := b.opt.Bridge.config()
+		c.WriteString(bc)
 	}
 	return c.String()
 }
@@ -326,7 +356,7 @@ func (b *Broker) Stop() {
 }
 
 // Restart stops the broker if it runs and starts it again on the same
-// ports, with no sessions and no retained messages (persistence is off).
+// ports, with no sessions and no retained messages unless Options.Persist.
 func (b *Broker) Restart() {
 	b.t.Helper()
 	b.Stop()

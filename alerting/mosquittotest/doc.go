@@ -12,6 +12,12 @@
 // can cut the broker away from a client for a while; Proxy sits between a
 // client and the broker and cuts TCP connections on demand.
 //
+// Options.Bridge makes a broker a site broker forwarding the sensors'
+// topics (SiteBridgeTopics) to a central broker started before it, the
+// national topology; a Proxy between them cuts the link. Options.Persist
+// keeps sessions and queued messages across Restart, as a site broker
+// that has acknowledged alerts it has not yet forwarded must.
+//
 // Mosquitto must be installed (Debian: apt-get install -y mosquitto); a
 // test that needs it fails rather than skips, so that CI cannot pass
 // without having run it.
