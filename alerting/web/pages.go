@@ -238,7 +238,13 @@ func (s *Server) incidentPage(w http.ResponseWriter, r *http.Request, ss session
 	m := sensorMap(states)
 	d := detailView{Inc: s.viewIncident(inc, m), Alerts: alerts}
 	seen := map[string]bool{inc.ID: true}
-	for next := inc.LinkedTo; next != "" && !seen[next] && len(d.Chain) < maxChain; {
+	// A merged incident's LinkedTo is the incident it was merged into,
+	// shown as such, not an earlier one it came back after.
+	next := inc.LinkedTo
+	if d.Inc.MergedInto != "" {
+		next = ""
+	}
+	for next != "" && !seen[next] && len(d.Chain) < maxChain {
 		seen[next] = true
 		prev, err := s.st.Incident(ctx, next)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cellsentry/cellsentry/alerting"
+	"github.com/cellsentry/cellsentry/alerting/store"
 )
 
 // alarmRank orders alarm states by how urgently they need a person: the
@@ -117,6 +118,9 @@ type incidentView struct {
 	Open        bool
 	Heard       []heardView
 	Whereabouts string
+	// MergedInto is the incident this one was merged into (the same
+	// emitter; its alerts and acknowledgement are there), or "".
+	MergedInto string
 }
 
 type heardView struct {
@@ -129,6 +133,10 @@ func (s *Server) viewIncident(inc alerting.Incident, sensors map[string]SensorSt
 	v.Open = inc.Alarm != alerting.AlarmClosed && inc.Resolution == ""
 	v.CanAck = needsAck(inc.Alarm)
 	v.CanSolve = inc.Resolution == ""
+	if inc.Method == store.MethodMerged {
+		v.MergedInto = inc.LinkedTo
+		v.CanSolve = false // the survivor is what an operator resolves
+	}
 	for _, h := range inc.Sensors {
 		if h.Wing == "" {
 			h.Wing = s.sensors[h.Sensor].Wing // where the plan hangs it
@@ -144,6 +152,8 @@ func (s *Server) viewIncident(inc alerting.Incident, sensors map[string]SensorSt
 // and the runner-up so that nobody trusts a 51 % guess like a 99 % one.
 func whereabouts(inc alerting.Incident) string {
 	switch {
+	case inc.Method == store.MethodMerged:
+		return "Merged into " + inc.LinkedTo + " (the same emitter)"
 	case inc.Outside:
 		return fmt.Sprintf("Probably outside the walls (%s)", percent(inc.Confidence))
 	case inc.Wing == "":
