@@ -54,6 +54,14 @@
 // appends an audit entry (user MergeUser, action ActionMerge). A merged
 // incident stays closed whatever later updates say.
 //
+// # Sessions
+//
+// The web console's sessions (SaveSession, Session, TouchSession,
+// DeleteSession, PruneSessions, Sessions) are kept so that a console
+// restart does not log the guards out: the SHA-256 of the token (never
+// the token), the user and role, the CSRF secret, the login address, and
+// the idle expiry.
+//
 // # Durability
 //
 // The database runs in WAL mode with synchronous=NORMAL: a commit is in the

@@ -70,7 +70,7 @@ func TestLoadMigrations(t *testing.T) {
 		want    []int
 		wantErr string
 	}{
-		{"embedded", nil, []int{1, 2, 3, 4, 5, 6}, ""},
+		{"embedded", nil, []int{1, 2, 3, 4, 5, 6, 7}, ""},
 		{"ordered", []string{"0002_b.sql", "0001_a.sql"}, []int{1, 2}, ""},
 		{"gap", []string{"0001_a.sql", "0003_c.sql"}, nil, "migration migrations/0003_c.sql: version 3, want 2 (gap or duplicate)"},
 		{"duplicate", []string{"0001_a.sql", "0001_b.sql"}, nil, "migration migrations/0001_b.sql: version 1, want 2 (gap or duplicate)"},
