@@ -15,7 +15,9 @@
 //
 // Access: users and bcrypt hashes come from the console's configuration;
 // sessions are random tokens in an HttpOnly, SameSite=Strict cookie with
-// idle expiry; every state-changing request needs the session's CSRF
+// idle expiry, kept in the store too (the token's SHA-256, the user, the
+// CSRF secret, the expiry; see SessionStore) so that a console restart
+// logs nobody out; every state-changing request needs the session's CSRF
 // token; logins are rate-limited per user name and per address; every
 // operator action goes to the store's audit log with the remote address.
 //

@@ -93,6 +93,14 @@ func New(cfg Config, st Store) (*Server, error) {
 	for _, u := range cfg.Users {
 		s.users[u.Name] = u
 	}
+	s.sessions.log = s.log
+	if b, ok := st.(SessionStore); ok {
+		s.sessions.backend = b
+		s.sessions.role = func(name string) (string, bool) {
+			u, ok := s.users[name]
+			return u.Role, ok
+		}
+	}
 	for _, sp := range cfg.Plan.Sensors {
 		s.sensors[sp.ID] = sp
 	}
