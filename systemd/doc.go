@@ -7,6 +7,9 @@
 //   - 60-cellsentry-rtlsdr.rules: the udev rule that gives RTL2832U dongles
 //     to the plugdev group; cellsentry-blacklist-dvb.conf: the modprobe
 //     blacklist of the DVB-T driver that would claim them;
+//     60-cellsentry-gpio.rules: the GPIO chips (/dev/gpiochipN, the Pi 5's
+//     RP1 whatever its number) for the daemon's group where the system's
+//     own rules give them to nobody;
 //   - nfpm.yaml, deb/ (maintainer scripts, copyright) and package.sh: the
 //     .deb packages for amd64, arm64 and armhf, built by one command;
 //   - install-test.sh: installs and purges the amd64 package on a throwaway

@@ -131,6 +131,7 @@ mode "site plan" /etc/cellsentry-console/site.yaml root:cellsentry-console 640
 mode "sensor state" /var/lib/cellsentry cellsentry:cellsentry 750
 mode "console state" /var/lib/cellsentry-console cellsentry-console:cellsentry-console 750
 mode "udev rule" /lib/udev/rules.d/60-cellsentry-rtlsdr.rules root:root 644
+mode "udev rule (GPIO)" /lib/udev/rules.d/60-cellsentry-gpio.rules root:root 644
 mode "blacklist" /etc/modprobe.d/cellsentry-blacklist-dvb.conf root:root 644
 mode "sensor binary" /usr/bin/cellsentry root:root 755
 mode "console binary" /usr/bin/cellsentry-console root:root 755

@@ -254,3 +254,70 @@ func TestParseUnit(t *testing.T) {
 		t.Errorf("parseUnit(bad) error = %v", err)
 	}
 }
+
+// TestGPIOAccess: the sensor reaches the GPIO chips of every Pi, the Pi 5's
+// RP1 whatever number the kernel gives it, and nothing more; the udev rule
+// gives the chips to a group the service runs in.
+func TestGPIOAccess(t *testing.T) {
+	u, err := parseUnit("cellsentry.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	allow := u["Service.DeviceAllow"]
+	t.Run("DeviceAllow", func(t *testing.T) {
+		// char-gpiochip is the major of every /dev/gpiochipN: the Pi 5's
+		// RP1 is gpiochip0 or gpiochip4 depending on the kernel.
+		if !slices.Contains(allow, "char-gpiochip rw") {
+			t.Errorf("DeviceAllow %q: no char-gpiochip rw", allow)
+		}
+		for _, a := range allow {
+			dev := strings.Fields(a)[0]
+			if strings.HasPrefix(dev, "/dev/gpiochip") {
+				t.Errorf("DeviceAllow %q names one chip: the number differs between boards and kernels, allow char-gpiochip", a)
+			}
+			if dev == "/dev/mem" || strings.HasPrefix(dev, "/dev/gpiomem") || dev == "char-mem" {
+				t.Errorf("DeviceAllow %q: register access, which periph.io's gpiochip driver does not need", a)
+			}
+		}
+		if got := u.one(t, "Service.DevicePolicy"); got != "closed" {
+			t.Errorf("DevicePolicy=%s, want closed", got)
+		}
+	})
+	t.Run("ProcSubset", func(t *testing.T) {
+		// periph.io's bcm283x driver, which maps /dev/gpiomem or
+		// /dev/mem (and on a Pi 5 would map the Pi 4's register
+		// addresses), only loads where it can read
+		// /proc/device-tree/compatible; ProcSubset=pid hides it.
+		if got := u.one(t, "Service.ProcSubset"); got != "pid" {
+			t.Errorf("ProcSubset=%s, want pid", got)
+		}
+	})
+	t.Run("udev rule", func(t *testing.T) {
+		b, err := os.ReadFile("60-cellsentry-gpio.rules")
+		if err != nil {
+			t.Fatal(err)
+		}
+		groups := append([]string{u.one(t, "Service.Group")}, strings.Fields(u.one(t, "Service.SupplementaryGroups"))...)
+		rules := 0
+		for _, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || line[0] == '#' {
+				continue
+			}
+			rules++
+			if !strings.Contains(line, `SUBSYSTEM=="gpio"`) || !strings.Contains(line, `KERNEL=="gpiochip*"`) {
+				t.Errorf("rule %q does not match the GPIO chips", line)
+			}
+			m := regexp.MustCompile(`GROUP="([^"]+)"`).FindStringSubmatch(line)
+			if m == nil || !slices.Contains(groups, m[1]) {
+				t.Errorf("rule %q: its group is not one of the service's %v", line, groups)
+			}
+			if !strings.Contains(line, `MODE="0660"`) {
+				t.Errorf("rule %q: want MODE=\"0660\" (the group, never everyone)", line)
+			}
+		}
+		if rules == 0 {
+			t.Fatal("no rule")
+		}
+	})
+}
