@@ -3,6 +3,8 @@ package hardware
 import (
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -218,6 +220,15 @@ func Open(cfg Config, log *slog.Logger) (*Board, error) {
 	all := gpioreg.All()
 	if len(all) == 0 {
 		noGPIOOnce.Do(func() {
+			if why := unusableChips(gpioChips); why != "" {
+				// A Pi whose chips the service user cannot open looks
+				// like a laptop to periph: say which it is, loudly, as
+				// the tamper switch is off.
+				log.Error("GPIO chips present but not usable: status LED, alarm output and tamper switch disabled; "+
+					"the service user needs read-write access (the gpio group on Raspberry Pi OS, elsewhere the udev rule 60-cellsentry-gpio.rules)",
+					"why", why)
+				return
+			}
 			log.Info("no GPIO on this machine: status LED, alarm output and tamper switch disabled")
 		})
 		return newBoard(cfg, Pins{}, false, log), nil
@@ -545,6 +556,32 @@ func logDrivers(log *slog.Logger, st *driverreg.State, err error) {
 	for _, f := range st.Failed {
 		log.Warn("periph driver failed", "driver", f.D.String(), "err", f.Err)
 	}
+}
+
+// gpioChips are the kernel's GPIO character devices, which periph.io's
+// gpioioctl driver opens (a variable for tests).
+var gpioChips = "/dev/gpiochip*"
+
+// unusableChips says why GPIO chips matching pattern exist but none opens
+// ("" when there are none, or one opens): the first error, and how many
+// chips there are.
+func unusableChips(pattern string) string {
+	chips, _ := filepath.Glob(pattern)
+	var first error
+	for _, c := range chips {
+		f, err := os.Open(c)
+		if err == nil {
+			f.Close()
+			return ""
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	if first == nil {
+		return ""
+	}
+	return fmt.Sprintf("%v (%d chips, none opens)", first, len(chips))
 }
 
 // someNames lists a few pin names for an error message.

@@ -3,6 +3,8 @@ package hardware
 import (
 	"bytes"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -585,6 +587,72 @@ func TestOpenWithoutGPIO(t *testing.T) {
 	}
 	if !strings.Contains(out, "stage=hardware") {
 		t.Fatalf("log lines not scoped to the hardware stage:\n%s", out)
+	}
+}
+
+// A Pi whose GPIO chips the service user cannot open is told apart from
+// a machine without GPIO, once, at error level, with the cause.
+func TestOpenUnusableChips(t *testing.T) {
+	if _, err := host.Init(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(gpioreg.All()); n > 0 {
+		t.Skipf("this machine has %d GPIO pins", n)
+	}
+	dir := t.TempDir()
+	// Root opens any mode: a chip that cannot be opened is a dangling
+	// link here.
+	if err := os.Symlink(filepath.Join(dir, "gone"), filepath.Join(dir, "gpiochip0")); err != nil {
+		t.Fatal(err)
+	}
+	defer func(p string) { gpioChips = p }(gpioChips)
+	gpioChips = filepath.Join(dir, "gpiochip*")
+	var buf syncBuffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	hostOnce, noGPIOOnce = sync.Once{}, sync.Once{}
+	for range 2 {
+		b, err := Open(Config{TamperPin: "GPIO22"}, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Available() {
+			t.Fatal("Available without a usable chip")
+		}
+		b.Close()
+	}
+	out := buf.String()
+	if n := strings.Count(out, "level=ERROR msg=\"GPIO chips present but not usable"); n != 1 {
+		t.Fatalf("said %d times that the chips are unusable, want once:\n%s", n, out)
+	}
+	if !strings.Contains(out, "gpiochip0: no such file or directory (1 chips, none opens)") || strings.Contains(out, "no GPIO on this machine") {
+		t.Fatalf("log does not give the cause, or calls it a machine without GPIO:\n%s", out)
+	}
+}
+
+func TestUnusableChips(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good")
+	if err := os.WriteFile(filepath.Join(good+"chip0"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "gone"), filepath.Join(good+"chip1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "gone"), filepath.Join(dir, "badchip0")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, pattern, want string
+	}{
+		{"no chips", filepath.Join(dir, "nochip*"), ""},
+		{"one of two opens", good + "chip*", ""},
+		{"none opens", filepath.Join(dir, "badchip*"), "open " + filepath.Join(dir, "badchip0") + ": no such file or directory (1 chips, none opens)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := unusableChips(c.pattern); got != c.want {
+				t.Errorf("unusableChips(%s) = %q, want %q", c.pattern, got, c.want)
+			}
+		})
 	}
 }
 
