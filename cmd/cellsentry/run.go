@@ -150,18 +150,19 @@ func runRun(ctx context.Context, e *env, args []string) error {
 				n.reloaded()
 				continue
 			}
+			if hw.board != nil && hw.board.Tampered() {
+				// Reloading the service is how the technician who opened
+				// the box says so, whether or not the file changed.
+				hw.board.AckTamper()
+				log.Info("tamper acknowledged by the reload")
+			}
 			if next.Hash() == cfg.Hash() {
 				log.Info("config reload: nothing changed", "config_hash", cfg.Hash())
+				sess.d.publishHealth() // the acknowledgement, if any, at once
 				n.reloaded()
 				continue
 			}
 			sess.stop()
-			if hw.board != nil && hw.board.Tampered() {
-				// Reloading the service is how the technician who opened
-				// the box says so.
-				hw.board.AckTamper()
-				log.Info("tamper acknowledged by the reload")
-			}
 			tr, err = reloadTracker(tr, cfg, next, lk, log)
 			if err != nil {
 				return err
