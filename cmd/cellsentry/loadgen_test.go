@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,7 +36,7 @@ var consoleBinary = sync.OnceValues(func() (string, error) {
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return "", fmt.Errorf("the tests build cmd/cellsentry-console and need go in PATH: %w", err)
 	}
 	bin := filepath.Join(dir, "cellsentry-console")
 	out, err := exec.Command(goBin, "build", "-o", bin, "../cellsentry-console").CombinedOutput()
