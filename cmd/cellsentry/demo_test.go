@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/cellsentry/cellsentry/alerting"
+	"github.com/cellsentry/cellsentry/sdr/sim"
+)
+
+// The whole demo in this process: it starts on free ports, a newcomer's
+// browser logs in with the printed password, the planted phone (a GSM call
+// in cell A-N04, 3 s after the start) becomes an incident in wing A in the
+// console's API, and Ctrl-C stops everything cleanly: run returns nil,
+// nothing listens any more on the console's or the broker's port, and the
+// temporary directory is gone.
+func TestDemo(t *testing.T) {
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	e := &env{stdout: stdout, stderr: stderr, log: slog.New(slog.NewTextHandler(stderr, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, e, []string{"demo", "--listen", "127.0.0.1:0", "--health-interval", "5s"}) }()
+
+	re := regexp.MustCompile(`console +(http://[0-9.:]+)/\n +login +user "([^"]+)", password "([^"]+)"[^\n]*\n(?s:.*)broker +tcp://([0-9.:]+) .*\n +state +(\S+)`)
+	var m []string
+	deadline := time.Now().Add(30 * time.Second)
+	for m == nil {
+		m = re.FindStringSubmatch(stdout.String())
+		select {
+		case err := <-done:
+			t.Fatalf("demo exited: %v\n%s\n%s", err, stdout, stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner after 30 s\n%s\n%s", stdout, stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	base, user, password, brokerAddr, stateDir := m[1], m[2], m[3], m[4], m[5]
+
+	api := demoLogin(t, base, user, password)
+	// The planted phone: 902.6 MHz (ARFCN 63) from A-N04.
+	planted, _ := sim.GSMUplink(gsmSlots[0])
+	var inc alerting.Incident
+	deadline = time.Now().Add(45 * time.Second)
+	for {
+		var r struct {
+			Incidents []alerting.Incident `json:"incidents"`
+		}
+		api.get(t, "/api/incidents", &r)
+		found := false
+		for _, x := range r.Incidents {
+			if x.Kind == alerting.IncidentPhone && math.Abs(x.FreqHz-planted) < 100e3 && len(x.Sensors) >= 2 {
+				inc, found = x, true
+			}
+		}
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no incident at %.1f MHz heard by two sensors 45 s after the start; incidents %+v\n%s\n%s", planted/1e6, r.Incidents, stdout, stderr)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Logf("incident %s: wing %s (%.0f %%, %s), %d sensors, class %s", inc.ID, inc.Wing, 100*inc.Confidence, inc.Method, len(inc.Sensors), inc.Class)
+	if inc.Wing != "A" || inc.Outside {
+		t.Errorf("the planted phone in A-N04 was placed in wing %q (outside %v)", inc.Wing, inc.Outside)
+	}
+	if inc.Mode != alerting.ModeExercise {
+		t.Errorf("incident mode %q, want %q: the demo's alerts are simulated", inc.Mode, alerting.ModeExercise)
+	}
+	if !strings.Contains(stdout.String(), "phone P1 (GSM) in cell A-N04 (wing A) starts a call") {
+		t.Errorf("the terminal did not tell the planted call:\n%s", stdout)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("demo: %v\n%s", err, stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("demo still running 30 s after the interrupt\n%s", stdout)
+	}
+	u, _ := url.Parse(base)
+	for _, addr := range []string{u.Host, brokerAddr} {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			t.Errorf("%s still accepts connections after the demo stopped", addr)
+		}
+	}
+	if _, err := os.Stat(stateDir); !os.IsNotExist(err) {
+		t.Errorf("state directory %s not removed: %v", stateDir, err)
+	}
+	if !strings.Contains(stdout.String(), "stopped after") {
+		t.Errorf("no summary line:\n%s", stdout)
+	}
+}
+
+type demoAPI struct {
+	base string
+	c    *http.Client
+}
+
+func demoLogin(t *testing.T, base, user, password string) *demoAPI {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	a := &demoAPI{base: base, c: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+	body, _ := json.Marshal(map[string]string{"user": user, "password": password})
+	resp, err := a.c.Post(base+"/api/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("login as %s: %s", user, resp.Status)
+	}
+	return a
+}
+
+func (a *demoAPI) get(t *testing.T, path string, out any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", a.base+path, nil)
+	req.Header.Set("Accept", "application/json")
+	resp, err := a.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", path, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+// The script: the planted phones come first, the same seed writes the
+// same script, no two phones share a slot at once (inside or outside),
+// the phone outside is outside, and a busier prison has more activities.
+func TestDemoScript(t *testing.T) {
+	counts := map[float64]int{}
+	for _, tc := range []struct {
+		name  string
+		seed  uint64
+		speed float64
+	}{
+		{"seed 1", 1, 1},
+		{"seed 2", 2, 1},
+		{"seed 1 busy", 1, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			acts := demoScript(tc.seed, tc.speed)
+			again := demoScript(tc.seed, tc.speed)
+			if len(acts) != len(again) {
+				t.Fatalf("same seed, %d then %d activities", len(acts), len(again))
+			}
+			for i := range acts {
+				if acts[i].at != again[i].at || acts[i].cell != again[i].cell || acts[i].what != again[i].what {
+					t.Fatalf("same seed, activity %d differs: %+v / %+v", i, acts[i], again[i])
+				}
+			}
+			if a := acts[0]; a.phone != "P1" || a.cell != "A-N04" || a.tech != "GSM" || a.at != 3*time.Second {
+				t.Fatalf("first activity %s %s %s at %v, want the planted GSM call of P1 in A-N04 at 3s", a.phone, a.tech, a.cell, a.at)
+			}
+			ids := map[string]bool{}
+			busy := map[float64]time.Duration{} // slot frequency → end of its latest use
+			outside := 0
+			for _, a := range acts {
+				if ids[a.emitter.ID] {
+					t.Fatalf("emitter id %s twice", a.emitter.ID)
+				}
+				ids[a.emitter.ID] = true
+				if a.at >= demoHorizon || a.emitter.Start != a.at || a.emitter.Stop != a.at+a.dur {
+					t.Fatalf("%s: at %v for %v, emitter %v–%v", a.emitter.ID, a.at, a.dur, a.emitter.Start, a.emitter.Stop)
+				}
+				if a.phone == "X1" {
+					outside++
+					if a.wing != "" || a.emitter.Role != "outside" {
+						t.Fatalf("the outside phone in wing %q, role %q", a.wing, a.emitter.Role)
+					}
+				}
+				if a.what == "sits idle" {
+					continue // a tracking-area update a minute may cross a session
+				}
+				if end, ok := busy[a.freq]; ok && a.at < end {
+					t.Fatalf("%s starts at %v on %.1f MHz, busy until %v", a.emitter.ID, a.at, a.freq/1e6, end)
+				}
+				busy[a.freq] = a.at + a.dur
+			}
+			if outside < 10 {
+				t.Errorf("the outside phone calls %d times in %v", outside, demoHorizon)
+			}
+			counts[tc.speed] = max(counts[tc.speed], len(acts))
+		})
+	}
+	if counts[4] <= counts[1] {
+		t.Errorf("speed 4 has %d activities, speed 1 %d", counts[4], counts[1])
+	}
+}
+
+// The broker admits the demo's accounts only, lets a sensor write only
+// under its own topics and read nothing, and the console read the site
+// and write only its incident topic.
+func TestDemoAuth(t *testing.T) {
+	a := &demoAuth{prefix: "cellsentry/v1", site: "p", console: "console", passwords: map[string]string{"a1": "pw-a1", "console": "pw-c"}}
+	for _, tc := range []struct {
+		name, user, password string
+		want                 bool
+	}{
+		{"sensor", "a1", "pw-a1", true},
+		{"console", "console", "pw-c", true},
+		{"wrong password", "a1", "pw-c", false},
+		{"empty password", "a1", "", false},
+		{"unknown user", "mallory", "pw-a1", false},
+		{"anonymous", "", "", false},
+	} {
+		t.Run("connect "+tc.name, func(t *testing.T) {
+			cl := &mqtt.Client{}
+			cl.Properties.Username = []byte(tc.user)
+			if got := a.OnConnectAuthenticate(cl, packets.Packet{Connect: packets.ConnectParams{Password: []byte(tc.password)}}); got != tc.want {
+				t.Fatalf("admitted %v, want %v", got, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name, user, topic string
+		write, want       bool
+	}{
+		{"sensor alert", "a1", "cellsentry/v1/p/a1/alert", true, true},
+		{"sensor status", "a1", "cellsentry/v1/p/a1/status", true, true},
+		{"sensor as another", "a1", "cellsentry/v1/p/a2/alert", true, false},
+		{"sensor prefix trick", "a1", "cellsentry/v1/p/a1x/alert", true, false},
+		{"sensor incident", "a1", "cellsentry/v1/p/incident", true, false},
+		{"sensor reads", "a1", "cellsentry/v1/p/#", false, false},
+		{"console subscribes", "console", "cellsentry/v1/p/+/+", false, true},
+		{"console incident", "console", "cellsentry/v1/p/incident", true, true},
+		{"console as sensor", "console", "cellsentry/v1/p/a1/alert", true, false},
+		{"console other site", "console", "cellsentry/v1/q/+/+", false, false},
+		{"console everything", "console", "#", false, false},
+	} {
+		t.Run("acl "+tc.name, func(t *testing.T) {
+			cl := &mqtt.Client{}
+			cl.Properties.Username = []byte(tc.user)
+			if got := a.OnACLCheck(cl, tc.topic, tc.write); got != tc.want {
+				t.Fatalf("%s write=%v on %s: %v, want %v", tc.user, tc.write, tc.topic, got, tc.want)
+			}
+		})
+	}
+}
