@@ -12,10 +12,14 @@
 // of a fixed number of time slices) show what came and went. The
 // background B of a bin is the 20th percentile of the bin medians within
 // ±64 bins (±600 kHz at 2.4 MS/s): narrow emitters do not lift it, slow
-// ripple across the window is followed. Occupancy is the fraction of frames
-// with P ≥ B·10^(X/10) (X = OccupancyDB); per 200 kHz channel it is the
-// fraction of frames whose channel power ΣP over ΣF (F the noise
-// estimator's floor) exceeds 10^(X/10).
+// ripple across the window is followed. The mean noise of a bin is
+// B/ln 2 (B + 1.6 dB: the median of exponential cells is ln 2 of their
+// mean). Occupancy is the fraction of frames with P ≥ (B/ln 2)·10^(X/10)
+// (X = OccupancyDB, 6 dB: pure noise is there 1.8 % of the time); per
+// 200 kHz channel it is the fraction of frames whose channel power ΣP
+// exceeds Σ(B/ln 2)·10^(X/10) over its bins (the background as of the
+// centre's last refresh, every 2048 frames; the noise estimator's own floor
+// would not do, it takes persistent emitters in).
 //
 // A persistent emitter is a run of adjacent bins whose median power stands
 // EmitterDB (3 dB) or more over the background: present at least half of

@@ -106,8 +106,21 @@ func (s *Survey) refreshMask(c *centre) {
 			c.neutral[j] = true
 		}
 	}
+	// The channels' background, as mean noise power: the median of
+	// exponential cells is ln 2 of their mean.
+	for i := range c.chanLo {
+		var b float64
+		for k := c.chanLo[i]; k < c.chanHi[i]; k++ {
+			b += math.Pow(10, s.bg[k]/10) / math.Ln2
+		}
+		c.chanBg[i] = float32(b)
+	}
 	c.maskReady = true
 }
+
+// medianToMeanDB converts the median of exponential cells (noise bins) to
+// their mean: 10·log10(1/ln 2).
+var medianToMeanDB = -10 * math.Log10(math.Ln2)
 
 // Result is what a survey learnt.
 type Result struct {
@@ -136,7 +149,7 @@ type Centre struct {
 	// Background is the emitter-free level each bin is compared with.
 	Background []float64
 	// Occupancy is the fraction of frames with the bin OccupancyDB over
-	// its background.
+	// the mean noise of its background (1.6 dB over its median).
 	Occupancy []float64
 	Channels  []Channel
 	// Waterfall is [row][bin]: the max per time slice, NaN where no
@@ -151,9 +164,9 @@ func (c *Centre) Freq(k int) float64 { return c.Center + float64(k-len(c.Median)
 type Channel struct {
 	Freq float64
 	// Occupancy is the fraction of frames whose channel power stands
-	// OccupancyDB over the channel's noise floor.
+	// OccupancyDB over the channel's background noise.
 	Occupancy float64
-	// MedianDB is the median channel power over its floor, dB.
+	// MedianDB is the median channel power over its background, dB.
 	MedianDB float64
 }
 
@@ -258,7 +271,7 @@ func (s *Survey) Result() *Result {
 			cr.Q10[k] = histQuantile(h, c.frames, 0.1, powMin, powStep)
 			cr.Q90[k] = histQuantile(h, c.frames, 0.9, powMin, powStep)
 			cr.Max[k] = dbOf(c.maxHold[k])
-			cr.Occupancy[k] = histAbove(h, c.frames, cr.Background[k]+s.cfg.OccupancyDB, powMin, powStep)
+			cr.Occupancy[k] = histAbove(h, c.frames, cr.Background[k]+medianToMeanDB+s.cfg.OccupancyDB, powMin, powStep)
 		}
 		for i := range c.chanLo {
 			h := c.chanHist[i*chanN : (i+1)*chanN]

@@ -103,6 +103,7 @@ type centre struct {
 	chanHi       []int
 	chanF        []float64 // channel centre frequencies
 	chanHist     []uint32  // [channel][chanN]
+	chanBg       []float32 // each channel's mean noise power (background) at the last mask refresh
 	neutral      []bool    // bins pinned at z = 1: emitters found so far
 	maskReady    bool
 	sinceMask    int
@@ -274,20 +275,23 @@ func (s *Survey) Frame(f *channelize.Frame) {
 			wf[k] = v
 		}
 	}
-	fl := s.floor.Floor(f.Center)
-	if fl != nil {
-		// Channel occupancy: the channel's power over its floor.
+	if c.maskReady {
+		// Channel occupancy: the channel's power over its emitter-free
+		// background (the noise estimator's floor takes persistent
+		// emitters in, so it cannot serve).
 		for i := range c.chanLo {
-			var ps, fs float32
+			var ps float32
 			for k := c.chanLo[i]; k < c.chanHi[i]; k++ {
 				ps += p[k]
-				fs += fl[k]
 			}
-			if fs > 0 {
-				idx := int((dbOf(ps/fs) - chanMin) / chanStep)
+			if bs := c.chanBg[i]; bs > 0 {
+				idx := int((fastDB(ps/bs) - chanMin) / chanStep)
 				c.chanHist[i*chanN+min(max(idx, 0), chanN-1)]++
 			}
 		}
+	}
+	fl := s.floor.Floor(f.Center)
+	if fl != nil {
 		inv, one, _ := s.floor.Normalizers(f.Center)
 		s.statistic(c, p, inv, one, f.Offset)
 		c.floorDBFSSum += s.floor.LevelDBFS(f.Center)
@@ -345,6 +349,7 @@ func (s *Survey) newCentre(center, rate float64) *centre {
 		}
 	}
 	c.chanHist = make([]uint32, len(c.chanLo)*chanN)
+	c.chanBg = make([]float32, len(c.chanLo))
 	for _, g := range s.groups {
 		row := len(g.pos)
 		c.grp = append(c.grp, groupState{
