@@ -195,8 +195,9 @@ func TestCalibrateUsage(t *testing.T) {
 }
 
 // TestCalibratePower fits the offset table from a CW reference of known
-// level at the antenna: each gain's offset must be the simulated dongle's
-// dBm − dBFS, FullScale − (G − RefGain), within 0.5 dB; the gain that
+// level at the antenna, on a dongle whose gain steps are off nominal by
+// known errors: each gain's offset must be the simulated dongle's dBm −
+// dBFS, FullScale − (G + error − RefGain), within 0.5 dB; the gain that
 // clips is left out; --write replaces the 40.2 dB entry and adds the
 // others.
 func TestCalibratePower(t *testing.T) {
@@ -208,7 +209,10 @@ sensors:
   - id: s1
     position: [0, 0, 1]
     center: 902MHz
-    dongle: {ppm: 7}
+    dongle:
+      ppm: 7
+      # This dongle's tuner steps are off their nominal gains.
+      gain_errors: [{gain: 14.4dB, error: -2.1dB}, {gain: 29.7dB, error: 1.6dB}, {gain: 40.2dB, error: 0.7dB}]
 interference:
   - {id: gen, kind: cw, freq: 902.4MHz, power: -34dBm, position: [3, 0, 1]}
 `), 0o644); err != nil {
@@ -256,8 +260,9 @@ interference:
 		t.Fatal(err)
 	}
 	d := sim.DefaultDongle()
+	gainErr := map[float64]float64{14.4: -2.1, 29.7: 1.6, 40.2: 0.7}
 	for _, g := range []float64{14.4, 29.7, 40.2} {
-		want := d.FullScale - (g - d.RefGain)
+		want := d.FullScale - (g + gainErr[g] - d.RefGain)
 		got := c.Calibration.OffsetFor(configs.Gain{DB: g})
 		if math.Abs(got-want) > 0.5 {
 			t.Errorf("gain %g dB: offset %.2f dB, the dongle's is %.2f dB", g, got, want)

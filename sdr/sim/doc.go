@@ -92,8 +92,10 @@
 // crystal error shifts every signal: a dongle with PPM = +ε tuned to fc
 // has its LO at fc·(1 + ε·1e-6), so a signal at true frequency f appears at
 // baseband f − fc − ε·1e-6·fc (rtl_sdr -p ε would correct it); the sample
-// clock's error is not modelled. USB drops skip samples between blocks
-// and are reported in Block.Dropped. DefaultDongle documents typical
+// clock's error is not modelled. A tuner gain may be off its nominal
+// step (GainErrors): signals and thermal noise then move by the error
+// too, and dBm = dBFS + FullScale − (G + error − RefGain). USB drops skip
+// samples between blocks and are reported in Block.Dropped. DefaultDongle documents typical
 // R820T values; CleanDongle turns every imperfection but the noise off.
 //
 // Only emissions in the tuned window are synthesized. Signals made
@@ -130,7 +132,8 @@
 // position [x, y, z], wing, center, gain, dongle {noise_floor, adc_noise,
 // ref_gain, full_scale, dc_i, dc_q, lo_leak (or off),
 // iq_gain, iq_phase, spurs [{offset, level}], ppm, stale, transient,
-// settle_flag, drop_rate, drop_len}}], emitters and interference. An
+// settle_flag, drop_rate, drop_len, gain_errors [{gain, error}]}}],
+// emitters and interference. An
 // emitter has id, role, position, wing, power or snr, steps [{at, power
 // or snr}], start, stop, and behaviour: (emitters) or kind: (interference)
 // with that behaviour's keys:

@@ -63,6 +63,25 @@ type Dongle struct {
 	// each drop loses DropLen samples, reported in Block.Dropped.
 	DropRate float64
 	DropLen  int
+	// GainErrors are where the tuner's real gain departs from its
+	// nominal step: at a gain within 0.05 dB of Gain, signals and thermal
+	// noise come out Error dB stronger than the nominal gain says (R820T
+	// steps are off by up to a couple of dB, and differently per dongle).
+	// Empty: every step exact. What cellsentry calibrate --power measures.
+	GainErrors []GainError
+}
+
+// GainError is one tuner gain's departure from nominal, dB.
+type GainError struct{ Gain, Error float64 }
+
+// gainError is the error of gain g, dB (0 where none is listed).
+func (d *Dongle) gainError(g float64) float64 {
+	for _, e := range d.GainErrors {
+		if math.Abs(e.Gain-g) <= 0.05 {
+			return e.Error
+		}
+	}
+	return 0
 }
 
 // Spur is a tuner spur: a CW tone at Offset Hz from the tuned center, at
@@ -195,7 +214,7 @@ func (d *Dongle) thermalPower(g float64) float64 {
 	if g == 0 {
 		g = d.RefGain
 	}
-	return math.Pow(10, (d.NoiseFloor+g-d.RefGain)/10)
+	return math.Pow(10, (d.NoiseFloor+g+d.gainError(g)-d.RefGain)/10)
 }
 
 // adcPower is ADCNoise in linear full-scale units.
@@ -206,7 +225,7 @@ func (d *Dongle) fullScaleDBm(g float64) float64 {
 	if g == 0 {
 		g = d.RefGain
 	}
-	return d.FullScale - (g - d.RefGain)
+	return d.FullScale - (g + d.gainError(g) - d.RefGain)
 }
 
 func (d *Dongle) validate(f string) error {
@@ -237,6 +256,11 @@ func (d *Dongle) validate(f string) error {
 		return sceneErr(f+".drop_rate", "%g per second outside 0–1000", d.DropRate)
 	case d.DropRate > 0 && (d.DropLen < 1 || d.DropLen > 1<<24):
 		return sceneErr(f+".drop_len", "%d samples outside 1–16777216", d.DropLen)
+	}
+	for i, e := range d.GainErrors {
+		if !(e.Gain >= 0 && e.Gain <= 60) || !(math.Abs(e.Error) <= 10) {
+			return sceneErr(fmt.Sprintf("%s.gain_errors[%d]", f, i), "gain %g dB, error %g dB: want a gain 0–60 dB and an error within ±10 dB", e.Gain, e.Error)
+		}
 	}
 	for i, s := range d.Spurs {
 		if !(s.Level <= 0) || math.IsNaN(s.Offset) || math.Abs(s.Offset) > 1e7 {

@@ -371,8 +371,9 @@ var (
 	wallKeys        = []string{"name", "from", "to", "loss"}
 	floorKeys       = []string{"name", "height", "loss"}
 	sensorKeys      = []string{"id", "position", "wing", "center", "gain", "dongle"}
-	dongleKeys      = []string{"noise_floor", "adc_noise", "ref_gain", "full_scale", "dc_i", "dc_q", "lo_leak", "iq_gain", "iq_phase", "spurs", "ppm", "stale", "transient", "settle_flag", "drop_rate", "drop_len"}
+	dongleKeys      = []string{"noise_floor", "adc_noise", "ref_gain", "full_scale", "dc_i", "dc_q", "lo_leak", "iq_gain", "iq_phase", "spurs", "ppm", "stale", "transient", "settle_flag", "drop_rate", "drop_len", "gain_errors"}
 	spurKeys        = []string{"offset", "level"}
+	gainErrorKeys   = []string{"gain", "error"}
 	emitterKeys     = []string{"id", "role", "position", "wing", "power", "snr", "steps", "start", "stop"}
 )
 
@@ -649,6 +650,25 @@ func (d *decoder) dongle(n *yaml.Node, f string) (*Dongle, error) {
 			return nil, d.err(so.n, sf, "a spur needs offset and level")
 		}
 		dg.Spurs = append(dg.Spurs, sp)
+	}
+	errs, _, err := o.list("gain_errors")
+	if err != nil {
+		return nil, err
+	}
+	for i, it := range errs {
+		ef := fmt.Sprintf("%s.gain_errors[%d]", f, i)
+		eo, err := d.object(it, ef)
+		if err != nil {
+			return nil, err
+		}
+		var ge GainError
+		if err := firstErr(eo.check(gainErrorKeys), get(eo, "gain", &ge.Gain, parseDB), get(eo, "error", &ge.Error, parseDB)); err != nil {
+			return nil, err
+		}
+		if !eo.has("gain") || !eo.has("error") {
+			return nil, d.err(eo.n, ef, "a gain error needs gain and error")
+		}
+		dg.GainErrors = append(dg.GainErrors, ge)
 	}
 	return dg, nil
 }
