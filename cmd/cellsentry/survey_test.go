@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -20,7 +21,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cellsentry/cellsentry/configs"
+	"github.com/cellsentry/cellsentry/dsp"
 	"github.com/cellsentry/cellsentry/dsp/survey"
+	"github.com/cellsentry/cellsentry/sdr"
 )
 
 // The planted content of testdata/survey/site.yaml, heard through the
@@ -471,4 +474,80 @@ func TestSurveyCommand(t *testing.T) {
 			t.Errorf("stderr lacks the progress line or the early end:\n%s", errb.String())
 		}
 	})
+}
+
+// TestSurveyFalseAlarms is the survey's promise end to end: survey the
+// test dongle's noise (its spurs and artifacts, nothing transmitting),
+// merge suggested.yaml into the config, and count the false bursts of the
+// sensor's pipelines on a fresh seed of the same scene, hopping as the
+// sensor does. The target (3000 per hour of listening) is high so that
+// 1.5 minutes of signal expect about 70: the Poisson error of that count
+// is ±12 % (1σ), well inside the factor of two the test allows.
+func TestSurveyFalseAlarms(t *testing.T) {
+	dir := t.TempDir()
+	if _, stderr, err := runCmd(t, "survey", "--config", "testdata/survey/sensor.yaml", "--source", "sim://testdata/survey/noise.yaml?seed=21",
+		"--minutes", "0.75", "--false-per-hour", "3000", "--out", dir, "--progress", "never"); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	_, snippet := readSuggested(t, dir)
+	m := regexp.MustCompile(`# predicted ([0-9.e+]+) false bursts per hour of listening \(counted[^\n]*\n\s+test-ul: ([0-9.]+)dB`).FindSubmatch(snippet)
+	if m == nil {
+		t.Fatalf("no counted prediction for test-ul in\n%s", snippet)
+	}
+	var predicted float64
+	if _, err := fmt.Sscan(string(m[1]), &predicted); err != nil {
+		t.Fatal(err)
+	}
+	base, err := os.ReadFile("testdata/survey/sensor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "merged.yaml")
+	if err := os.WriteFile(path, mergeSection(t, base, snippet, "detection"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadRunConfig(&runFlags{config: path, source: "sim://testdata/survey/noise.yaml?seed=22", broker: "none", metrics: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr, err := openDongle(context.Background(), cfg, 0, &runFlags{fast: true}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dr.src.Close()
+	buf := make([]complex64, dr.block)
+	blk := sdr.Block{Samples: buf}
+	var bursts []dsp.Burst
+	var heard, n int64
+	found, rhythm := 0, 0
+	const seconds = 90
+	for float64(n)/2.4e6 < seconds {
+		blk.Samples = buf[:cap(buf)]
+		if err := dr.src.ReadBlock(&blk); err != nil {
+			t.Fatal(err)
+		}
+		n += int64(len(blk.Samples))
+		if !blk.Settling {
+			heard += int64(len(blk.Samples))
+		}
+		bursts, err = dr.pipes[dr.band(blk.Center)].Process(bursts[:0], &blk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range bursts {
+			if _, ok := cfg.Excluded(b.Freq); ok {
+				continue
+			}
+			found++
+			if b.Rhythm {
+				rhythm++
+			}
+		}
+	}
+	want := predicted * float64(heard) / 2.4e6 / 3600
+	t.Logf("threshold %s dB, predicted %.0f/h: %d false bursts (%d by the rhythm integrator) in %.0f s heard, expected %.1f ± %.1f",
+		m[2], predicted, found, rhythm, float64(heard)/2.4e6, want, math.Sqrt(want))
+	if float64(found) < want/2 || float64(found) > 2*want {
+		t.Errorf("%d false bursts, predicted %.1f: not within a factor of two", found, want)
+	}
 }

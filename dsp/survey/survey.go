@@ -500,7 +500,11 @@ func (s *Survey) resum(c *centre) {
 	}
 }
 
-// Burst counts one burst the pipeline found on band.
+// Burst counts one burst the pipeline found on band. Call it after
+// Process has taken the block the burst was found in: the false-alarm
+// starts the survey saw under the burst are then pending, and are dropped
+// (a burst the pipeline reports at the configuration's thresholds is a
+// signal: a phone, a radio, or one of its rare false alarms).
 func (s *Survey) Burst(band string, b *dsp.Burst) {
 	bs := s.bursts[band]
 	if bs == nil {
