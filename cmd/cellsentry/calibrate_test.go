@@ -201,23 +201,7 @@ func TestCalibrateUsage(t *testing.T) {
 // clips is left out; --write replaces the 40.2 dB entry and adds the
 // others.
 func TestCalibratePower(t *testing.T) {
-	scene := filepath.Join(t.TempDir(), "ref.yaml")
-	if err := os.WriteFile(scene, []byte(`name: reference
-seed: 9
-sample_rate: 2.4MHz
-sensors:
-  - id: s1
-    position: [0, 0, 1]
-    center: 902MHz
-    dongle:
-      ppm: 7
-      # This dongle's tuner steps are off their nominal gains.
-      gain_errors: [{gain: 14.4dB, error: -2.1dB}, {gain: 29.7dB, error: 1.6dB}, {gain: 40.2dB, error: 0.7dB}]
-interference:
-  - {id: gen, kind: cw, freq: 902.4MHz, power: -34dBm, position: [3, 0, 1]}
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	scene := "testdata/calibrate/reference.yaml"
 	// The reference's level at the antenna port, from the scene's truth:
 	// what a calibrated signal generator's display would say.
 	sc, err := sim.Load(scene)
