@@ -16,9 +16,16 @@
 //   - The tamper switch is polled and debounced; every debounced change is
 //     sent on Tamper() and an opening latches Tampered() until AckTamper.
 //
+// Config says how they are wired: outputs active high or low, the tamper
+// input's pull (up, down, none) and the level it reads with the enclosure
+// open, the debounce time, the alarm's longest sound; the sensor file's
+// hardware section holds the same keys (configs.Hardware).
+//
 // On a machine without GPIO (CI, a laptop, the demo) Open logs so once and
 // returns a Board whose outputs do nothing and whose tamper input never
-// fires; Available reports which. New builds a Board on given pins, e.g.
+// fires; Available reports which. A Pi whose GPIO chips (/dev/gpiochipN)
+// the service user cannot open gets the same Board, but the log says so at
+// error level, with the cause. New builds a Board on given pins, e.g.
 // periph's gpiotest fakes, for tests of the code that drives it.
 //
 // # Health
