@@ -33,6 +33,12 @@ const powerSize = 4096
 // noise under the tone's 9 bins then adds under 0.05 dB.
 const powerMinSNR = 30
 
+// powerMinDBFS is the weakest reference measured, dBFS: −40 dBFS is an
+// amplitude of 1.3 counts, and below it (at low gain, where the noise is
+// under a count too) rounding biases a tone's level by 0.2–0.5 dB in the
+// simulated dongle.
+const powerMinDBFS = -40
+
 // measureReference opens the source at gain g and measures the tone near
 // off (Hz from the center; NaN: the strongest away from DC).
 func measureReference(ctx context.Context, spec uri.Spec, g, freq, seconds, maxPPM float64) (calPowerResult, error) {
@@ -98,6 +104,8 @@ func measureReference(ctx context.Context, spec uri.Spec, g, freq, seconds, maxP
 		res.Note = fmt.Sprintf("clipped (%d of %d samples): lower the reference", sp.clips, sp.count)
 	case !(res.SNR >= powerMinSNR):
 		res.Note = fmt.Sprintf("too weak (%.0f dB over the noise, want %d)", res.SNR, powerMinSNR)
+	case res.DBFS < powerMinDBFS:
+		res.Note = fmt.Sprintf("under %d dBFS, a count or two of the 8-bit ADC, whose rounding biases the level: raise the reference for this gain", powerMinDBFS)
 	}
 	return res, nil
 }
