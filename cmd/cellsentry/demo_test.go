@@ -11,11 +11,14 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 
@@ -263,4 +266,90 @@ func TestDemoAuth(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startDemo runs the demo in this process on free ports until the test
+// ends, and returns the console's address and the login it printed.
+func startDemo(t *testing.T, args ...string) (base, user, password string, stdout *syncBuffer) {
+	t.Helper()
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	e := &env{stdout: stdout, stderr: stderr, log: slog.New(slog.NewTextHandler(stderr, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, e, append([]string{"demo", "--listen", "127.0.0.1:0"}, args...)) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo: %v\n%s", err, stderr)
+		}
+	})
+	re := regexp.MustCompile(`console +(http://[0-9.:]+)/\n +login +user "([^"]+)", password "([^"]+)"`)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			return m[1], m[2], m[3], stdout
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner after 30 s\n%s\n%s", stdout, stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDemoScreenshot logs in to the demo's console in headless Chromium,
+// as a newcomer would, and waits for incidents on the live page; with
+// UPDATE_SCREENSHOTS=1 it writes docs/demo.png. It runs only then (it
+// watches the demo for a minute or more).
+func TestDemoScreenshot(t *testing.T) {
+	if os.Getenv("UPDATE_SCREENSHOTS") != "1" {
+		t.Skip("set UPDATE_SCREENSHOTS=1 to make docs/demo.png")
+	}
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatalf("install chromium (apt-get install -y chromium): %v", err)
+	}
+	base, user, password, stdout := startDemo(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.WindowSize(1600, 1000))
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer acancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, tcancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer tcancel()
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.ID("login-form")),
+		chromedp.SendKeys(chromedp.ID("user"), user),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.ID("login")),
+		chromedp.WaitVisible(chromedp.ID("panel")),
+	); err != nil {
+		t.Fatalf("login: %v\n%s", err, stdout)
+	}
+	// Three phone incidents: the planted call in A, the LTE session in C
+	// and the phone outside.
+	start := time.Now()
+	for {
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[id^="inc-"]').length`))
+		if err == nil && n >= 3 {
+			break
+		}
+		if time.Since(start) > 4*time.Minute {
+			t.Fatalf("fewer than 3 incidents on the page after 4 minutes\n%s", stdout)
+		}
+		time.Sleep(time.Second)
+	}
+	time.Sleep(2 * time.Second) // the plan's colours settle
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(shot) < 4 || string(shot[1:4]) != "PNG" {
+		t.Fatalf("screenshot is not a PNG (%d bytes)", len(shot))
+	}
+	name := filepath.Join("..", "..", "docs", "demo.png")
+	if err := os.WriteFile(name, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s (%d bytes) after %v\n%s", name, len(shot), time.Since(start).Round(time.Second), stdout)
 }
