@@ -340,6 +340,87 @@ func plotOccupancy(dir string, res *survey.Result, band string) (plotGeom, error
 	return savePlot(p, filepath.Join(dir, fileName("occupancy", band)), 10*vg.Inch, 3*vg.Inch)
 }
 
+// plotFalseAlarms draws a band's predicted false bursts per hour of
+// listening against the threshold: counted where the survey counted ten
+// starts or more, extrapolated (dashed) beyond, with the suggestion marked.
+func plotFalseAlarms(dir string, res *survey.Result, sg *survey.Suggestion, band string) (plotGeom, bool, error) {
+	var b *survey.Band
+	for i := range res.Bands {
+		if res.Bands[i].Name == band {
+			b = &res.Bands[i]
+		}
+	}
+	if b == nil || b.Curve.Hours <= 0 {
+		return plotGeom{}, false, nil
+	}
+	var counted, extra plotter.XYs
+	var last float64
+	for db := 0.0; db <= 12; db += 0.05 {
+		r, ex := b.Curve.Rate(db)
+		if math.IsNaN(r) || r <= 0 {
+			continue
+		}
+		if r < 0.01 {
+			break
+		}
+		if ex {
+			if len(extra) == 0 && len(counted) > 0 {
+				extra = append(extra, counted[len(counted)-1])
+			}
+			extra = append(extra, plotter.XY{X: db, Y: r})
+		} else {
+			counted = append(counted, plotter.XY{X: db, Y: r})
+		}
+		last = db
+	}
+	if len(counted)+len(extra) < 2 {
+		return plotGeom{}, false, nil
+	}
+	p := plot.New()
+	p.Title.Text = "Predicted false bursts, " + band
+	p.X.Label.Text = "threshold over the floor (dB): band_threshold_db"
+	p.Y.Label.Text = "false bursts per hour of listening"
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	for _, part := range []struct {
+		xy   plotter.XYs
+		name string
+		dash bool
+	}{{counted, "counted", false}, {extra, "extrapolated", true}} {
+		if len(part.xy) < 2 {
+			continue
+		}
+		l, err := plotter.NewLine(part.xy)
+		if err != nil {
+			return plotGeom{}, false, err
+		}
+		l.Color = colFloor
+		l.Width = vg.Points(1.5)
+		if part.dash {
+			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		}
+		p.Add(l)
+		p.Legend.Add(part.name, l)
+	}
+	for _, x := range sg.Bands {
+		if x.Band == band && !math.IsNaN(x.ThresholdDB) && x.Predicted > 0 {
+			sc, err := plotter.NewScatter(plotter.XYs{{X: x.ThresholdDB, Y: x.Predicted}})
+			if err != nil {
+				return plotGeom{}, false, err
+			}
+			sc.GlyphStyle.Color = colEmit
+			sc.GlyphStyle.Radius = vg.Points(4)
+			sc.GlyphStyle.Shape = draw.CircleGlyph{}
+			p.Add(sc)
+			p.Legend.Add(fmt.Sprintf("suggested: %.1f dB for %g/h", x.ThresholdDB, sg.Target), sc)
+		}
+	}
+	p.Legend.Top = true
+	p.X.Max = math.Max(p.X.Max, last)
+	g, err := savePlot(p, filepath.Join(dir, fileName("falsealarms", band)), 8*vg.Inch, 4*vg.Inch)
+	return g, err == nil, err
+}
+
 // surveyClasses are the burst classes in the burst-rate chart.
 var surveyClasses = []dsp.Class{dsp.ClassGSM, dsp.ClassLTE, dsp.ClassUMTS, dsp.ClassUnknown, dsp.ClassInterference, dsp.ClassOverload}
 
@@ -374,9 +455,9 @@ func plotBursts(dir string, res *survey.Result) (plotGeom, error) {
 
 // surveyPlots are a report's images.
 type surveyPlots struct {
-	Band                            string
-	Spectrum, Waterfall, Occupancy  plotGeom
-	SpectrumOK, WaterfallOK, OccuOK bool
+	Band                                        string
+	Spectrum, Waterfall, Occupancy, FalseAlarms plotGeom
+	HasFalseAlarms                              bool
 }
 
 // writeSurvey writes report.html, its PNGs and suggested.yaml into dir.
@@ -398,6 +479,9 @@ func writeSurveyFiles(dir string, cfg *configs.Config, res *survey.Result, sg *s
 			return nil, err
 		}
 		if sp.Occupancy, err = plotOccupancy(dir, res, b); err != nil {
+			return nil, err
+		}
+		if sp.FalseAlarms, sp.HasFalseAlarms, err = plotFalseAlarms(dir, res, sg, b); err != nil {
 			return nil, err
 		}
 		plots = append(plots, sp)
@@ -654,6 +738,8 @@ an <b>image</b> is the dongle's IQ mirror of a stronger emitter (nothing to do).
 <img src="{{.Waterfall.File}}" alt="waterfall of {{.Band}}">
 <p>Occupancy: the time each bin (line) and each 200 kHz channel (squares) spends {{$.OccupancyDB}} dB over the background.</p>
 <img src="{{.Occupancy.File}}" alt="occupancy of {{.Band}}">
+{{if .HasFalseAlarms}}<p>False bursts per hour of listening the detector would make at each threshold (the detector's statistic on emitter-free cells, bursts the pipeline reported left out): counted where ten or more were, extrapolated beyond; the red dot is the suggestion.</p>
+<img src="{{.FalseAlarms.File}}" alt="predicted false bursts of {{.Band}}">{{end}}
 {{end}}
 <h2>Suggested configuration</h2>
 <p>Also written to <a href="suggested.yaml">suggested.yaml</a>.</p>

@@ -412,7 +412,10 @@ func surveyPlotsRead(t *testing.T, dir string, plots []surveyPlots) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range []string{p.Spectrum.File, p.Waterfall.File, p.Occupancy.File, "bursts.png"} {
+		if !p.HasFalseAlarms {
+			t.Error("no false-alarm curve")
+		}
+		for _, f := range []string{p.Spectrum.File, p.Waterfall.File, p.Occupancy.File, p.FalseAlarms.File, "bursts.png"} {
 			if !bytes.Contains(html, []byte(`src="`+f+`"`)) {
 				t.Errorf("report.html does not show %s", f)
 			}
