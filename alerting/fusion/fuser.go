@@ -103,6 +103,9 @@ type incident struct {
 	located    bool
 	lastFreq   float64
 	closed     bool
+	// span is spanOf(inc) as of the last refresh (the alerts change only
+	// through events that refresh their incident).
+	span [2]float64
 }
 
 // histRing is a ring of ended incidents of one place.
@@ -293,6 +296,10 @@ func (f *Fuser) mergeable(a, b *incident) bool {
 	}
 	slack := f.cfg.Slack
 	if x.FirstSeen.After(y.LastSeen.Add(slack)) || y.FirstSeen.After(x.LastSeen.Add(slack)) {
+		return false
+	}
+	// Alerts on the same channel lie in both incidents' spectrum.
+	if math.Min(a.span[1], b.span[1]) < math.Max(a.span[0], b.span[0]) {
 		return false
 	}
 	for _, p := range a.alerts {
@@ -502,7 +509,7 @@ func (f *Fuser) compatible(inc *incident, a *alertState) (bool, float64) {
 			return false, 0
 		}
 	}
-	ok, score := freqMatch(x.Class, x.FreqsHz, spanOf(inc), a.a.FreqsHz, alertSpan(&a.a))
+	ok, score := freqMatch(x.Class, x.FreqsHz, inc.span, a.a.FreqsHz, alertSpan(&a.a))
 	if !ok {
 		return false, 0
 	}
@@ -728,6 +735,7 @@ func (f *Fuser) refresh(inc *incident, now time.Time) {
 	if strongest >= 0 {
 		x.FreqHz = inc.alerts[strongest].a.FreqHz
 	}
+	inc.span = spanOf(inc)
 	x.Alarm = alerting.AlarmUnacknowledged
 	if !x.Active {
 		x.Alarm = alerting.AlarmClearedUnacknowledged
@@ -917,7 +925,7 @@ func (f *Fuser) link(inc *incident) string {
 	}
 	for _, o := range f.open {
 		if o != inc && !o.inc.Active && o.inc.Kind == alerting.IncidentPhone {
-			s := spanOf(o)
+			s := o.span
 			ok(o.inc.ID, o.inc.Class, o.inc.Mode, linkWing(&o.inc), o.inc.FreqsHz, s[0], s[1], o.inc.LastSeen)
 		}
 	}

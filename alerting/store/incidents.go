@@ -365,10 +365,16 @@ func scanIncident(sc interface{ Scan(...any) error }) (alerting.Incident, error)
 	return inc, nil
 }
 
+// getIncidentQuery reads one incident with its alarm state at :now.
+const getIncidentQuery = `SELECT ` + incidentCols + ` FROM incidents i WHERE i.id = :id`
+
 // getIncident reads one incident with its alarm state at now.
 func getIncident(ctx context.Context, q querier, id string, now time.Time) (alerting.Incident, error) {
-	row := q.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents i WHERE i.id = :id`,
-		sql.Named("id", id), sql.Named("now", now.UnixNano()))
+	return readIncident(q.QueryRowContext(ctx, getIncidentQuery, sql.Named("id", id), sql.Named("now", now.UnixNano())), id)
+}
+
+// readIncident scans the row of getIncidentQuery.
+func readIncident(row *sql.Row, id string) (alerting.Incident, error) {
 	inc, err := scanIncident(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return inc, fmt.Errorf("incident %s: %w", id, ErrNotFound)
@@ -381,7 +387,7 @@ func getIncident(ctx context.Context, q querier, id string, now time.Time) (aler
 
 // Incident returns one incident (ErrNotFound).
 func (s *Store) Incident(ctx context.Context, id string) (alerting.Incident, error) {
-	inc, err := getIncident(ctx, s.r, id, s.now())
+	inc, err := readIncident(s.getInc.QueryRowContext(ctx, sql.Named("id", id), sql.Named("now", s.now().UnixNano())), id)
 	if err != nil {
 		return inc, fmt.Errorf("store: %w", err)
 	}

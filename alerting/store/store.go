@@ -64,6 +64,11 @@ type Store struct {
 	r    *sql.DB // read-only pool
 
 	stmts *writeStmts // on w
+	// getInc reads one incident on r (Incident): prepared once, as the
+	// console reads every incident of a batch back after writing it and
+	// parsing the query (its alarm state's subqueries) costs more than
+	// running it.
+	getInc *sql.Stmt
 
 	closeOnce sync.Once
 	closeErr  error
@@ -100,7 +105,7 @@ func Open(path string, opt Options) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 
-	common := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=1&_synchronous=NORMAL", busyTimeout)
+	common := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=1&_synchronous=NORMAL&_pragma=temp_store(memory)", busyTimeout)
 	w, err := sql.Open("sqlite", path+"?"+common+"&_journal_mode=WAL&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -147,7 +152,14 @@ func Open(path string, opt Options) (*Store, error) {
 	}
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
-	return &Store{path: path, opt: opt, log: log, w: w, r: r, stmts: stmts}, nil
+	getInc, err := r.PrepareContext(ctx, getIncidentQuery)
+	if err != nil {
+		stmts.close()
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: prepare: %w", path, err)
+	}
+	return &Store{path: path, opt: opt, log: log, w: w, r: r, stmts: stmts, getInc: getInc}, nil
 }
 
 // Close closes the database; the last connection to close checkpoints the
@@ -155,6 +167,7 @@ func Open(path string, opt Options) (*Store, error) {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.stmts.close()
+		s.getInc.Close()
 		_, err := s.w.Exec("PRAGMA optimize")
 		s.closeErr = errors.Join(err, s.r.Close(), s.w.Close())
 	})
