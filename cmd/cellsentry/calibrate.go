@@ -417,11 +417,23 @@ func measureCarrier(ctx context.Context, r *calReader, c calChannel, rate, secon
 		return res, err
 	}
 	var bursts []fcch.Burst
+	// base is the stream index of the detector's sample 0: after a USB
+	// drop the detector restarts (a window across the gap would be
+	// garbage) and the bursts' indices are moved by what came before, the
+	// lost samples included, so that the TDMA check still holds.
+	var base, seen int64
 	if err := r.each(ctx, seconds, func(b *sdr.Block) {
 		if b.Dropped > 0 {
-			det.Reset() // sample indices no longer line up with time
+			det.Reset()
+			base = seen + b.Dropped
+			seen = base
 		}
+		n := len(bursts)
 		bursts = det.Process(bursts, b.Samples)
+		for i := n; i < len(bursts); i++ {
+			bursts[i].Sample += base
+		}
+		seen += int64(len(b.Samples))
 	}); err != nil {
 		return res, err
 	}

@@ -19,7 +19,7 @@ import (
 
 // downlinkScene writes a scene with a sensor whose dongle (default
 // imperfections) has crystal error ppm, and the given interference.
-func downlinkScene(t *testing.T, ppm float64, items string) string {
+func downlinkScene(t *testing.T, ppm float64, items string, dongle ...string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "scene.yaml")
 	yml := fmt.Sprintf(`name: cal
@@ -29,9 +29,9 @@ sensors:
   - id: s1
     position: [0, 0, 2]
     center: 945MHz
-    dongle: {ppm: %g}
+    dongle: {ppm: %g%s}
 interference:
-%s`, ppm, items)
+%s`, ppm, strings.Join(dongle, ""), items)
 	if err := os.WriteFile(p, []byte(yml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -60,18 +60,20 @@ func TestCalibratePPM(t *testing.T) {
 		snrA    float64
 		snrB    float64
 		carrier string // a third carrier, or ""
+		dongle  string // more dongle settings
 	}{
-		{"-40 ppm", -40, 20, 12, ""},
-		{"-7.3 ppm", -7.3, 15, 25, ""},
-		{"0 ppm", 0, 30, 10, ""},
-		{"+12 ppm", 12, 25, 18, ""},
-		{"+63 ppm", 63, 14, 22, ""},
-		{"+9 ppm, a carrier 50 kHz off the raster", 9, 18, 18, "  - {id: off, kind: gsm_downlink, freq: 945.45MHz, snr: 30dB}\n"},
+		{"-40 ppm", -40, 20, 12, "", ""},
+		{"-7.3 ppm", -7.3, 15, 25, "", ""},
+		{"0 ppm", 0, 30, 10, "", ""},
+		{"+12 ppm", 12, 25, 18, "", ""},
+		{"+63 ppm", 63, 14, 22, "", ""},
+		{"+9 ppm, a carrier 50 kHz off the raster", 9, 18, 18, "  - {id: off, kind: gsm_downlink, freq: 945.45MHz, snr: 30dB}\n", ""},
+		{"-22 ppm, USB drops", -22, 20, 20, "", ", drop_rate: 10/s, drop_len: 7000"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			scene := downlinkScene(t, c.ppm, fmt.Sprintf(
 				"  - {id: a, kind: gsm_downlink, arfcn: 49, snr: %gdB}\n  - {id: b, kind: gsm_downlink, arfcn: 55, snr: %gdB, bcc: 2}\n%s",
-				c.snrA, c.snrB, c.carrier))
+				c.snrA, c.snrB, c.carrier), c.dongle)
 			out, _, err := runCmd(t, "calibrate", "--source", "sim://"+scene, "--band", "944.6MHz-947MHz",
 				"--seconds", "0.5", "--scan-seconds", "0.05", "--channels", "3")
 			if err != nil {
@@ -80,6 +82,9 @@ func TestCalibratePPM(t *testing.T) {
 			got := consensusOf(t, out)
 			if math.Abs(got-c.ppm) > 0.5 {
 				t.Errorf("consensus %.2f ppm, planted %g ppm\n%s", got, c.ppm, out)
+			}
+			if c.dongle != "" && (strings.Contains(out, "off the TDMA") || strings.Contains(out, "only ")) {
+				t.Errorf("bursts lost their TDMA alignment across USB drops:\n%s", out)
 			}
 			if c.carrier != "" && !strings.Contains(out, "disagrees") {
 				t.Errorf("the carrier off the raster was not set aside:\n%s", out)
