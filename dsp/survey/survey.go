@@ -294,8 +294,6 @@ func (s *Survey) Frame(f *channelize.Frame) {
 	if fl != nil {
 		inv, one, _ := s.floor.Normalizers(f.Center)
 		s.statistic(c, p, inv, one, f.Offset)
-		c.floorDBFSSum += s.floor.LevelDBFS(f.Center)
-		c.floorDBFSN++
 	}
 	s.floor.Update(f.Center, f.Rate, p)
 	if c.pLen > 0 {
@@ -305,6 +303,11 @@ func (s *Survey) Frame(f *channelize.Frame) {
 	if c.sinceMask >= maskEvery {
 		c.sinceMask = 0
 		s.refreshMask(c)
+		// The estimator's level (a median over the bins: not every frame).
+		if l := s.floor.LevelDBFS(f.Center); !math.IsNaN(l) {
+			c.floorDBFSSum += l
+			c.floorDBFSN++
+		}
 	}
 }
 
