@@ -25,7 +25,8 @@
 // inside the window gives about 1 less the noise; GMSK data spreads over
 // some 40 bins and gives under 0.15; noise alone under 0.1. Consecutive
 // windows above Threshold form a run; a run is an FCCH burst when it lasts
-// about one burst (0.6 to 1 burst plus a window): longer runs are steady
+// about one burst (0.6 burst to 1 burst plus two windows, all the
+// windows that overlap a burst in the absence of noise): longer runs are steady
 // carriers and spurs, shorter ones chance runs of equal data bits.
 //
 // # Frequency of one burst

@@ -144,7 +144,7 @@ func New(cfg Config) (*Detector, error) {
 	d.kLo = int(math.Floor(cfg.Low / binHz))
 	d.kHi = int(math.Ceil(cfg.High / binHz))
 	d.regBins = int(math.Round(regionHalf / binHz))
-	d.maxRun = int(math.Ceil(burst)) + d.n + 2*d.hop
+	d.maxRun = int(math.Ceil(burst)) + 2*d.n + 2*d.hop
 	d.hist = make([]complex64, 0, 2*(d.maxRun+d.n))
 	d.run = make([]runWin, 0, d.maxRun/d.hop+2)
 	d.d = max(1, int(math.Round(cfg.Rate/decimRate)))
@@ -283,7 +283,7 @@ func (d *Detector) finish(dst []Burst) []Burst {
 		return dst
 	}
 	length := float64(run[len(run)-1].w + int64(d.n) - run[0].w)
-	if length < 0.6*d.burstLen || length > d.burstLen+float64(d.n) {
+	if length < 0.6*d.burstLen || length > d.burstLen+2*float64(d.n) {
 		return dst
 	}
 	bi := 0

@@ -86,6 +86,7 @@ func TestPPM(t *testing.T) {
 		{"+12 ppm 8 dB", 12, "arfcn: 50", 945e6, 8},
 		{"+63 ppm 20 dB", 63, "arfcn: 50", 945e6, 20},
 		{"+20 ppm below the center", 20, "arfcn: 46", 944.2e6, 20},
+		{"+3 ppm 45 dB", 3, "arfcn: 50", 945e6, 45},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			iq := render(t, c.ppm, 1, downlink("bts", c.carrier, c.snr))
