@@ -44,6 +44,11 @@ const (
 // 63 (902.6 MHz) and 64 (902.8 MHz).
 var gsmSlots = []int{63, 64}
 
+// slotGap is the least silence on a slot between two phones: the
+// console takes alerts whose activity spans come within 5 s of each other
+// (fusion.Config.Slack) for one emitter.
+const slotGap = 10 * time.Second
+
 // demoHorizon is how long the script runs; then the phones fall silent
 // (the interference goes on). Restart the demo for more.
 const demoHorizon = 4 * time.Hour
@@ -117,10 +122,10 @@ func demoScript(seed uint64, speed float64) []activity {
 	// The planted phones.
 	p1 := demoPhone{id: "P1", tech: "GSM", cell: byName["A-N04"], power: 7}
 	add(gsmCall(p1, 3*time.Second, 60*time.Second, gsmSlots[0]))
-	gsmFree[0] = 63 * time.Second
+	gsmFree[0] = 3*time.Second + 60*time.Second + slotGap
 	p2 := demoPhone{id: "P2", tech: "LTE", cell: byName["C-W09"], power: 10}
 	add(lteData(p2, 15*time.Second, 40*time.Second, "opens a data session"))
-	lteFree = 60 * time.Second
+	lteFree = 15*time.Second + 40*time.Second + slotGap
 
 	// The other phones: mostly LTE (2G is being switched off), two GSM.
 	phones := []*demoPhone{}
@@ -192,7 +197,7 @@ func demoScript(seed uint64, speed float64) []activity {
 			case r < 0.85:
 				a = lteData(*p, t, 3*time.Second, "sends a message")
 			default:
-				a = lteIdle(*p, t, secs(120, 300))
+				a = lteIdle(*p, t)
 			}
 		}
 		// Find the slot free first; wait for it if every one is busy.
@@ -205,10 +210,10 @@ func demoScript(seed uint64, speed float64) []activity {
 			}
 			a = shift(a, gsmFree[k])
 			setARFCN(&a, gsmSlots[k])
-			gsmFree[k] = a.at + a.dur + 5*time.Second
-		} else if a.what != "sits idle" {
+			gsmFree[k] = a.at + a.dur + slotGap
+		} else {
 			a = shift(a, lteFree)
-			lteFree = a.at + a.dur + 15*time.Second // the RRC inactivity tail
+			lteFree = a.at + a.dur + slotGap
 		}
 		if a.at >= demoHorizon {
 			break
@@ -275,13 +280,12 @@ func lteData(p demoPhone, at, dur time.Duration, what string) activity {
 	return a
 }
 
-// lteIdle is a phone that stays registered without a session: it is
-// silent but for a tracking-area update, here every minute (T3412 is
-// 54 min by default: shortened so that the demo shows one).
-func lteIdle(p demoPhone, at, dur time.Duration) activity {
-	a := phoneActivity(p, at, dur, fmt.Sprintf("sits idle for %s (a tracking-area update a minute)", dur.Round(time.Second)),
+// lteIdle is a phone that stays registered without a session: silent but
+// for its periodic tracking-area update (T3412, 54 min by default), of
+// which the demo shows one.
+func lteIdle(p demoPhone, at time.Duration) activity {
+	a := phoneActivity(p, at, 8*time.Second, "is idle: a periodic tracking-area update",
 		&sim.LTEIdle{Carrier: lteCarrier, Bandwidth: lteBW, Period: time.Minute, Inactivity: 5 * time.Second})
-	a.what = "sits idle"
 	a.freq = lteCarrier
 	return a
 }

@@ -132,6 +132,7 @@ func (s *simSensor) stop(drain time.Duration) error {
 // as the detection, so when the machine cannot keep up the lag grows.
 type lagMeter struct {
 	src *paced
+	now func() time.Time // the wall clock (time.Now; a test's)
 
 	mu   sync.Mutex
 	last time.Duration // lag of the latest block
@@ -147,7 +148,11 @@ func (l *lagMeter) ReadBlock(b *sdr.Block) error {
 		return err
 	}
 	end := b.Time.Add(time.Duration(float64(len(b.Samples)) / b.Rate * float64(time.Second)))
-	lag := time.Since(end)
+	now := time.Now
+	if l.now != nil {
+		now = l.now
+	}
+	lag := now().Sub(end)
 	l.mu.Lock()
 	l.last = lag
 	l.max = max(l.max, lag, time.Nanosecond)
