@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/cellsentry/cellsentry/alerting"
+	"github.com/cellsentry/cellsentry/configs"
 	"github.com/cellsentry/cellsentry/sdr"
 	"github.com/cellsentry/cellsentry/sdr/sim"
 )
@@ -413,5 +415,46 @@ func TestLagMeter(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per block, want 0", allocs)
+	}
+}
+
+// The console's plan written from the scene is a valid site plan for any
+// number of sensors: every sensor where the scene has it, in its wing,
+// the perimeter wall as the boundary with its loss, the scene's walls
+// and propagation.
+func TestDemoSitePlan(t *testing.T) {
+	for _, perWing := range []int{1, 2, 6} {
+		t.Run(strconv.Itoa(perWing)+" per wing", func(t *testing.T) {
+			sensors := demoSensors(perWing)
+			sc, err := demoScene(1, sensors, demoScript(1, 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			site, err := configs.ParseSite("site.yaml", []byte(siteYAML(demoSite, sc)))
+			if err != nil {
+				t.Fatalf("%v\n%s", err, siteYAML(demoSite, sc))
+			}
+			if len(site.Sensors) != 3*perWing {
+				t.Fatalf("%d sensors in the plan, want %d", len(site.Sensors), 3*perWing)
+			}
+			for i, sn := range site.Sensors {
+				want := sensors[i]
+				if sn.ID != want.id || sn.Wing != want.wing || sn.Position.X != want.pos.X || sn.Position.Y != want.pos.Y {
+					t.Errorf("plan sensor %+v, scene sensor %+v", sn, want)
+				}
+				if got := sc.Site.WingAt(want.pos); got != want.wing {
+					t.Errorf("sensor %s is in wing %q of the scene, declared %q", want.id, got, want.wing)
+				}
+			}
+			if !site.Boundary.Given || len(site.Boundary.Polygon) != 4 || site.Boundary.Loss.DB() != 20 {
+				t.Errorf("boundary %+v, want the 4 perimeter corners and 20 dB", site.Boundary)
+			}
+			if want := len(sc.Site.Walls) - 4; len(site.Walls) != want {
+				t.Errorf("%d walls, want the scene's %d inner walls", len(site.Walls), want)
+			}
+			if p := site.Propagation; p.Exponent == nil || *p.Exponent != 3 || p.ShadowSigma == nil || p.ShadowSigma.DB() != 6 {
+				t.Errorf("propagation %+v, want the scene's exponent 3 and 6 dB", p)
+			}
+		})
 	}
 }
