@@ -66,7 +66,7 @@ type wireMsg struct {
 }
 
 // benchStream is a site's traffic in time order, as JSON on its topics:
-// a phone starts every second in a random wing on a random GSM channel,
+// a phone starts every second in a random wing on the next GSM channel,
 // heard by the three sensors of its wing at decreasing levels; each
 // sensor's alert is raised, updated every 10 s for 30 s and cleared 30 s
 // later; every sensor sends health (two sources' worth of bands, queue,
@@ -77,7 +77,9 @@ func benchStream(phones int, healthEvery time.Duration) []wireMsg {
 	end := benchT0
 	for p := range phones {
 		w := rng.IntN(benchWings)
-		ch := 880.2e6 + 0.2e6*float64(rng.IntN(170))
+		// A channel of its own while it lasts (two phones on one channel
+		// at once would be one emitter to the fusion).
+		ch := 880.2e6 + 0.2e6*float64(p%170)
 		start := benchT0.Add(time.Duration(p) * time.Second)
 		for k := range benchPerWing {
 			sensor := fmt.Sprintf("w%d-s%d", w, k)
@@ -216,7 +218,10 @@ func written() int64 {
 //
 // msgs/s is per wall-clock second, msgs/cpu-s per CPU second of the
 // process (GC and SQLite included; on a shared machine it says what one
-// core sustains), allocs/msg and B/msg the allocations per message.
+// core sustains), allocs/msg and B/msg the allocations per message,
+// written-B/msg the bytes written, locates/alert the localizations the
+// fusion computed per alert event (it skips those whose evidence has not
+// changed), merges/op the incidents merged.
 func BenchmarkIngest(b *testing.B) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	for _, mix := range []struct {
@@ -238,7 +243,7 @@ func BenchmarkIngest(b *testing.B) {
 			b.Run(mix.name+"/"+path, func(b *testing.B) {
 				ctx := context.Background()
 				var el, cpu time.Duration
-				var wrote int64
+				var wrote, located, merged int64
 				var mallocs, allocBytes uint64
 				n := 0
 				b.SetBytes(int64(bytes))
@@ -299,6 +304,10 @@ func BenchmarkIngest(b *testing.B) {
 					if got := c.sub.Stats(); decoded == nil && (got.Handled != uint64(len(msgs)) || got.Malformed+got.Foreign+got.Duplicates != 0) {
 						b.Fatalf("subscriber stats %+v for %d messages", got, len(msgs))
 					}
+					for _, f := range c.fusers {
+						located += f.Stats().Located
+						merged += f.Stats().Merged
+					}
 					if err := c.Close(); err != nil {
 						b.Fatal(err)
 					}
@@ -314,6 +323,8 @@ func BenchmarkIngest(b *testing.B) {
 					b.ReportMetric(float64(wrote)/float64(n), "written-B/msg")
 				}
 				b.ReportMetric(float64(len(msgs)), "msgs/op")
+				b.ReportMetric(float64(located)/float64(n)*float64(len(msgs))/float64(alerts), "locates/alert")
+				b.ReportMetric(float64(merged)/float64(n)*float64(len(msgs)), "merges/op")
 				b.ReportMetric(100*float64(alerts)/float64(len(msgs)), "%alerts")
 			})
 		}

@@ -313,14 +313,93 @@ func (f *Fuser) mergeable(a, b *incident) bool {
 			}
 		}
 	}
+	same := false
 	for _, p := range a.alerts {
 		for _, q := range b.alerts {
 			if sameChannel(x.Class, &p.a, &q.a) {
-				return true
+				same = true
 			}
 		}
 	}
-	return false
+	if !same {
+		return false
+	}
+	// One emitter has one position and one power: a likelihood-ratio
+	// test of one emitter against two (two phones on one channel in
+	// wings apart, each heard by its own sensors, are two).
+	return f.oneEmitter(x.Class, x.FreqHz, a.alerts, b.alerts)
+}
+
+// mergeMaxLossNats is how much worse (in log-likelihood, nats) one
+// emitter may explain two incidents' evidence than two emitters do, for
+// them to merge. Two emitters have three more parameters (position and
+// power); for one emitter twice the loss is about χ² with 3 degrees of
+// freedom, above 12 (6 nats) with 0.7 % probability.
+const mergeMaxLossNats = 6
+
+// oneEmitter compares one emitter heard by the sensors of both alert sets
+// with two, one per set: each explains its levels, and the sensors that
+// heard neither must have missed both (with two emitters, a silent
+// sensor's term is the sum of both misses, so the fit separates). With
+// fewer than two levels in all there is nothing to weigh: true.
+func (f *Fuser) oneEmitter(class string, freq float64, a, b []*alertState) bool {
+	ab, n := f.evidenceFit(class, freq, a, b, nil)
+	if n < 2 {
+		return true
+	}
+	la, _ := f.evidenceFit(class, freq, a, nil, b)
+	lb, _ := f.evidenceFit(class, freq, b, nil, a)
+	return ab >= la+lb-mergeMaxLossNats
+}
+
+// evidenceFit localizes an emitter heard by the alerts of heard and more
+// (their levels), not by the sensors of other (left out: they heard
+// something on the channel), and missed by every other site sensor that
+// listens on freq, is up and has a floor; it returns the best
+// log-likelihood over the candidates and the number of levels.
+func (f *Fuser) evidenceFit(class string, freq float64, heard, more, other []*alertState) (float64, int) {
+	obs := f.obs
+	clear(obs)
+	skip := func(si int) bool {
+		for _, set := range [][]*alertState{heard, more, other} {
+			for _, a := range set {
+				if a.sensorIdx == si {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	n := 0
+	for _, set := range [][]*alertState{heard, more} {
+		for _, a := range set {
+			l := level(&a.a)
+			if a.sensorIdx < 0 || math.IsNaN(l) {
+				continue
+			}
+			o := &obs[a.sensorIdx]
+			if o.kind == obsNone {
+				n++
+			}
+			*o = observation{kind: obsLevel, db: l, sigma: f.m.sigmaLvl}
+			if a.a.Clipped {
+				o.kind = obsAtLeast
+			}
+		}
+	}
+	for si := range f.site.Sensors {
+		if skip(si) || !f.site.Sensors[si].hears(freq) || !f.sensorUp(si) {
+			continue
+		}
+		if fl := f.floorOf(si, class); !math.IsNaN(fl) {
+			obs[si] = observation{kind: obsBelow, db: fl, sigma: f.m.sigmaDet}
+		}
+	}
+	if n < 2 {
+		return 0, n
+	}
+	f.m.locate(obs, freq, class)
+	return f.m.best, n
 }
 
 // sameChannel reports whether two alerts of a class are on one emitter's

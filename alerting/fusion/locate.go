@@ -78,6 +78,9 @@ type model struct {
 	p0    []float64 // the power of that bound
 	done  []bool
 	terms terms
+	// best is the largest log-likelihood of the last locate over the
+	// candidates (each at its fitted power), nats.
+	best float64
 }
 
 type candidate struct {
@@ -240,6 +243,7 @@ func (m *model) locate(obs []observation, freqHz float64, class string) []float6
 		}
 		thr = next
 	}
+	m.best = best
 	for c := range m.cands {
 		if !m.done[c] {
 			m.logL[c] = m.upper[c]

@@ -16,6 +16,7 @@ func TestMerge(t *testing.T) {
 		a.Class, a.Kind, a.FreqHz, a.FreqsHz, a.BandwidthHz = "lte", "data", lo, []float64{lo, hi}, hi-lo
 		return a
 	}
+	site := testSite()
 	type step struct {
 		a   *alerting.Alert
 		now float64
@@ -52,10 +53,17 @@ func TestMerge(t *testing.T) {
 			{alert("a1", "a1-1", 1, alerting.StateUpdated, 0, 8, -60, 902.2e6, 902.6e6), 8},
 		}, 1, []string{"a1", "b1"}, []string{"unit-gsm-20260302T010001.000Z-902600"}},
 		{"LTE spectrum grows", []step{
-			{lte(alert("a1", "a1-1", 0, alerting.StateRaised, 0, 3, -70), 901.0e6, 901.4e6), 3},
-			{lte(alert("b2", "b2-1", 0, alerting.StateRaised, 2, 3, -90), 903.0e6, 903.4e6), 3},
-			{lte(alert("a1", "a1-1", 1, alerting.StateUpdated, 0, 8, -70), 901.0e6, 903.1e6), 8},
-		}, 1, []string{"a1", "b2"}, []string{"unit-lte-20260302T010002.000Z-903000"}},
+			// A phone at (10, 5) in wing A at −3 dBm: a2 hears it through
+			// the fire wall.
+			{lte(alert("a1", "a1-1", 0, alerting.StateRaised, 0, 3, rxDBm(site, "a1", 10, 5, -3)), 901.0e6, 901.4e6), 3},
+			{lte(alert("a2", "a2-1", 0, alerting.StateRaised, 2, 3, rxDBm(site, "a2", 10, 5, -3)), 903.0e6, 903.4e6), 3},
+			{lte(alert("a1", "a1-1", 1, alerting.StateUpdated, 0, 8, rxDBm(site, "a1", 10, 5, -3)), 901.0e6, 903.1e6), 8},
+		}, 1, []string{"a1", "a2"}, []string{"unit-lte-20260302T010002.000Z-903000"}},
+		{"two phones on one channel, wings apart", []step{
+			{alert("a1", "a1-1", 0, alerting.StateRaised, 0, 3, -60), 3},
+			{alert("b2", "b2-1", 0, alerting.StateRaised, 20, 22, -60), 22},
+			{alert("a1", "a1-1", 1, alerting.StateUpdated, 0, 30, -60), 30},
+		}, 2, nil, nil},
 		{"three into the oldest", []step{
 			{alert("a1", "a1-1", 0, alerting.StateRaised, 0, 1, -60), 1},
 			{alert("b1", "b1-1", 0, alerting.StateRaised, 15, 16, -95), 16},
