@@ -156,6 +156,9 @@ func surveyRun(ctx context.Context, cfg *configs.Config, f *surveyFlags, stderr 
 			}
 			for i := range bursts {
 				sv.Burst(band, &bursts[i])
+				if bursts[i].Class.IsPhone() {
+					pr.phones++
+				}
 			}
 		}
 		pr.update(st.stream, band, blk.Center, sv)
@@ -179,6 +182,7 @@ type surveyProgress struct {
 	summary string
 	quarter int
 	printed bool
+	phones  int64 // phone bursts so far
 }
 
 func newSurveyProgress(w io.Writer, mode string, planned float64, log *slog.Logger) *surveyProgress {
@@ -232,9 +236,8 @@ func (p *surveyProgress) update(stream float64, band string, center float64, sv 
 		// What was found so far: the result is computed afresh, so not
 		// too often.
 		p.found = now
-		r := sv.Result()
 		spurs, fixed := 0, 0
-		for _, e := range r.Emitters {
+		for _, e := range sv.Emitters() {
 			switch e.Kind {
 			case survey.KindSpur:
 				spurs++
@@ -242,15 +245,7 @@ func (p *surveyProgress) update(stream float64, band string, center float64, sv 
 				fixed++
 			}
 		}
-		var phones int64
-		for _, b := range r.Bands {
-			for cl, v := range b.Bursts {
-				if cl.IsPhone() {
-					phones += v
-				}
-			}
-		}
-		p.summary = fmt.Sprintf("%d spurs, %d fixed emitters, %d phone bursts", spurs, fixed, phones)
+		p.summary = fmt.Sprintf("%d spurs, %d fixed emitters, %d phone bursts", spurs, fixed, p.phones)
 	}
 	el := now.Sub(p.begun).Seconds()
 	left := "?"

@@ -220,7 +220,13 @@ type Curve struct {
 
 // Result computes what the survey learnt so far. It may be called at any
 // time (Ctrl-C ends a survey early) and allocates.
-func (s *Survey) Result() *Result {
+func (s *Survey) Result() *Result { return s.result(true) }
+
+// Emitters returns the persistent emitters found so far (Result's, for a
+// progress display: it skips the per-bin statistics and the waterfall).
+func (s *Survey) Emitters() []Emitter { return s.result(false).Emitters }
+
+func (s *Survey) result(full bool) *Result {
 	for _, c := range s.order {
 		// What is still pending counts: no burst came for it so far.
 		for i := 0; i < c.pLen; i++ {
@@ -267,6 +273,9 @@ func (s *Survey) Result() *Result {
 		}
 		s.medians(c, cr.Median, cr.Background, scratch)
 		for k := range n {
+			if !full {
+				break
+			}
 			h := c.hist[k*powN : (k+1)*powN]
 			cr.Q10[k] = histQuantile(h, c.frames, 0.1, powMin, powStep)
 			cr.Q90[k] = histQuantile(h, c.frames, 0.9, powMin, powStep)
@@ -274,6 +283,9 @@ func (s *Survey) Result() *Result {
 			cr.Occupancy[k] = histAbove(h, c.frames, cr.Background[k]+medianToMeanDB+s.cfg.OccupancyDB, powMin, powStep)
 		}
 		for i := range c.chanLo {
+			if !full {
+				break
+			}
 			h := c.chanHist[i*chanN : (i+1)*chanN]
 			var tot int64
 			for _, v := range h {
@@ -285,7 +297,7 @@ func (s *Survey) Result() *Result {
 				MedianDB:  histQuantile(h, tot, 0.5, chanMin, chanStep),
 			})
 		}
-		for row := 0; row < s.cfg.Rows; row++ {
+		for row := 0; row < s.cfg.Rows && full; row++ {
 			line := make([]float64, n)
 			for k, v := range c.wf[row*n : (row+1)*n] {
 				if v < 0 {
