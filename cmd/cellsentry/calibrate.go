@@ -587,9 +587,9 @@ func ownPPM(path string, i int) string {
 	}
 	var raw struct {
 		Radio struct {
-			PPM     *yaml.Node `yaml:"ppm"`
+			PPM     yaml.Node `yaml:"ppm"`
 			Dongles []struct {
-				PPM *yaml.Node `yaml:"ppm"`
+				PPM yaml.Node `yaml:"ppm"`
 			} `yaml:"dongles"`
 		} `yaml:"radio"`
 	}
@@ -597,9 +597,9 @@ func ownPPM(path string, i int) string {
 		return ""
 	}
 	switch {
-	case raw.Radio.PPM != nil:
+	case raw.Radio.PPM.Kind != 0:
 		return "radio.ppm: " + raw.Radio.PPM.Value
-	case i < len(raw.Radio.Dongles) && raw.Radio.Dongles[i].PPM != nil:
+	case i < len(raw.Radio.Dongles) && raw.Radio.Dongles[i].PPM.Kind != 0:
 		return fmt.Sprintf("radio.dongles[%d].ppm: %s", i, raw.Radio.Dongles[i].PPM.Value)
 	}
 	return ""

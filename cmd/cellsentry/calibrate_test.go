@@ -310,3 +310,39 @@ func FuzzDownlinkBand(f *testing.F) {
 		}
 	})
 }
+
+// TestCalibrateFromConfig measures the dongle the config names (here a
+// scene) and warns that the dongle's own ppm wins over what it writes.
+func TestCalibrateFromConfig(t *testing.T) {
+	in, err := os.ReadFile("../../configs/sensor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scene, err := filepath.Abs("testdata/calibrate/downlink.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(in), "      source: rtlsdr://0\n", "      source: sim://"+scene+"\n", 1)
+	s = strings.Replace(s, "      # ppm: 0\n", "      ppm: 3\n", 1)
+	if s == string(in) {
+		t.Fatal("sensor.yaml no longer has the lines this test edits")
+	}
+	cfg := filepath.Join(t.TempDir(), "sensor.yaml")
+	if err := os.WriteFile(cfg, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := runCmd(t, "calibrate", "--config", cfg, "--band", "938MHz-947MHz", "--seconds", "0.3", "--channels", "2", "--write")
+	if err != nil {
+		t.Fatalf("%v\n%s%s", err, out, stderr)
+	}
+	if got := consensusOf(t, out); math.Abs(got-20) > 0.5 {
+		t.Errorf("consensus %.2f ppm, the scene's dongle is 20 ppm fast\n%s", got, out)
+	}
+	if !strings.Contains(stderr, "radio.dongles[0].ppm: 3") || !strings.Contains(stderr, "wins over calibration.ppm") {
+		t.Errorf("no warning about the dongle's own ppm:\n%s", stderr)
+	}
+	c, err := configs.Load(cfg)
+	if err != nil || math.Abs(float64(c.Calibration.PPM)-20) > 0.5 {
+		t.Errorf("written config: %v, calibration.ppm %v", err, c.Calibration.PPM)
+	}
+}
