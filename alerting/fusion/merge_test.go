@@ -176,3 +176,95 @@ func TestMergedFollows(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeScene: phones placed on the test site, each sensor's level
+// from the path-loss model written out in rxDBm (with a few dB of
+// shadowing), their alerts arriving as a sensor reports them: the first
+// sensor alone, the others after its last update plus the slack (a new
+// incident), then the first sensor's update makes the times compatible.
+// One phone heard across two wings merges into one incident in its wing;
+// two phones on one channel in wings apart stay two.
+func TestMergeScene(t *testing.T) {
+	s := testSite()
+	type phone struct {
+		x, y, p float64
+		first   string // the sensor that hears it first, alone
+	}
+	cases := []struct {
+		name      string
+		phones    []phone
+		shadow    map[string]float64
+		wantWings []string // of the open incidents, sorted
+		wantMerge bool
+	}{
+		{"one phone near the wall to B", []phone{{25, 9, 10, "a2"}},
+			map[string]float64{"a1": -2, "a2": 1, "b1": 3, "b2": -1}, []string{"A"}, true},
+		{"one phone in B, heard in A too", []phone{{12, 22, 12, "b1"}},
+			map[string]float64{"a1": 2, "a2": -3, "b1": 0, "b2": 1}, []string{"B"}, true},
+		// Each heard by one sensor only (a2 and b1 shadowed), the second
+		// first heard after the first's last update plus the slack.
+		{"two phones on one channel, wings apart", []phone{{3, 2, 5, "a1"}, {27, 28, 5, "b2"}},
+			map[string]float64{"a1": 1, "a2": -20, "b1": -20, "b2": -2}, []string{"A", "B"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newTest(t, Config{})
+			// Which phone each sensor hears (the strongest above its floor).
+			type heard struct {
+				level float64
+				phone int
+			}
+			hear := map[string]heard{}
+			for i, ph := range c.phones {
+				for _, sn := range s.Sensors {
+					lv := rxDBm(s, sn.ID, ph.x, ph.y, ph.p) + c.shadow[sn.ID]
+					if lv >= sn.FloorDBm && (hear[sn.ID] == heard{} || lv > hear[sn.ID].level) {
+						hear[sn.ID] = heard{lv, i}
+					}
+				}
+			}
+			if len(hear) < 2 {
+				t.Fatalf("only %d sensors hear: the case tests nothing", len(hear))
+			}
+			firsts := map[string]bool{}
+			for i, ph := range c.phones {
+				firsts[ph.first] = true
+				h, ok := hear[ph.first]
+				if !ok || h.phone != i {
+					t.Fatalf("%s does not hear its phone best", ph.first)
+				}
+				start := 12 * float64(i)
+				f.Alert(alert(ph.first, ph.first+"-1", 0, alerting.StateRaised, start, start+2, h.level), at(start+2))
+			}
+			for _, sn := range s.Sensors {
+				if h, ok := hear[sn.ID]; ok && !firsts[sn.ID] {
+					f.Alert(alert(sn.ID, sn.ID+"-1", 0, alerting.StateRaised, 12, 14, h.level), at(14))
+				}
+			}
+			if len(f.Open()) < 2 {
+				t.Fatalf("%d incidents before the update: the later alerts joined at once, nothing to merge", len(f.Open()))
+			}
+			for i, ph := range c.phones {
+				start := 12 * float64(i)
+				f.Alert(alert(ph.first, ph.first+"-1", 1, alerting.StateUpdated, start, 15, hear[ph.first].level), at(15))
+			}
+			open := f.Open()
+			var wings []string
+			for _, x := range open {
+				wings = append(wings, x.Wing)
+			}
+			slices.Sort(wings)
+			if !slices.Equal(wings, c.wantWings) {
+				t.Errorf("open incidents in wings %v, want %v: %+v", wings, c.wantWings, open)
+			}
+			if merged := f.Stats().Merged > 0; merged != c.wantMerge {
+				t.Errorf("merged %v, want %v", merged, c.wantMerge)
+			}
+			if c.wantMerge {
+				if n := len(open[0].Sensors); n != len(hear) {
+					t.Errorf("the survivor has %d sensors, want every one of the %d that heard", n, len(hear))
+				}
+			}
+		})
+	}
+}
