@@ -4,9 +4,12 @@ import (
 	"errors"
 	"io"
 	"math"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/cellsentry/cellsentry/dsp"
+	"github.com/cellsentry/cellsentry/dsp/channelize"
 	"github.com/cellsentry/cellsentry/dsp/pipeline"
 	"github.com/cellsentry/cellsentry/sdr"
 	"github.com/cellsentry/cellsentry/sdr/hop"
@@ -389,4 +392,42 @@ func BenchmarkProcess(b *testing.B) {
 		n += int64(len(bl.Samples))
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds()/1e6, "Msamples/s")
+}
+
+// TestMemoryPerCentre: what a survey keeps depends on its hop centres, not
+// on its length. A centre's state (histograms, waterfall, noise floor) is
+// allocated at its first frame: about 0.5 MB, so the shipped four-band
+// plan's 88 centres take about 44 MB however long the survey.
+func TestMemoryPerCentre(t *testing.T) {
+	s, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := make([]float32, 256)
+	for i := range p {
+		p[i] = 1e-5
+	}
+	f := &channelize.Frame{Power: p, Rate: 2.4e6, Time: time.Unix(0, 0), Center: 1e9}
+	s.Frame(f)
+	const centres = 20
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	for c := 1; c <= centres; c++ {
+		f.Center = 1e9 + float64(c)*2e6
+		s.Frame(f)
+	}
+	runtime.ReadMemStats(&m1)
+	per := float64(m1.TotalAlloc-m0.TotalAlloc) / centres
+	t.Logf("%.0f kB per centre", per/1e3)
+	if per > 1e6 {
+		t.Errorf("%.0f kB per hop centre, want under 1 MB", per/1e3)
+	}
+	// Then nothing more, however many frames.
+	allocs := testing.AllocsPerRun(1000, func() {
+		f.Time = f.Time.Add(time.Millisecond)
+		s.Frame(f)
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per frame once the centres exist", allocs)
+	}
 }
