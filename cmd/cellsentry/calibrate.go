@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -59,7 +60,7 @@ func runCalibrate(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&f.dongle, "dongle", 0, "which of the config's dongles (0 is the first)")
 	fs.StringVar(&f.band, "band", "gsm900-dl", "downlink `BAND` to look for base stations in: gsm900-dl (935–960 MHz), egsm900-dl (925–960 MHz), dcs1800-dl (1805–1880 MHz, beyond most R820T tuners) or LOW-HIGH (944MHz-948MHz) on their raster")
 	fs.IntVar(&f.channels, "channels", 4, "how many of the strongest carriers to measure")
-	fs.Float64Var(&f.seconds, "seconds", 2, "seconds of samples per carrier (21.7 FCCH bursts a second), or per gain with --power")
+	fs.Float64Var(&f.seconds, "seconds", 2, "seconds of samples per carrier (21.7 FCCH bursts a second), or per gain with --power (default there 0.25)")
 	fs.Float64Var(&f.scanSeconds, "scan-seconds", 0.1, "seconds per 1.6 MHz step of the band scan")
 	fs.Float64Var(&f.maxPPM, "max-ppm", 80, "largest crystal error to look for, ppm (at most 100: beyond, carriers are mistaken for their neighbours)")
 	fs.BoolVar(&f.write, "write", false, "write the result into the config file (calibration.ppm or calibration.offset_db), keeping everything else as it is")
@@ -73,6 +74,13 @@ func runCalibrate(ctx context.Context, e *env, args []string) error {
 	usage := func(format string, a ...any) error {
 		fs.Usage()
 		return fmt.Errorf("%w: calibrate: %s", errUsage, fmt.Sprintf(format, a...))
+	}
+	if f.power {
+		set := false
+		fs.Visit(func(fl *flag.Flag) { set = set || fl.Name == "seconds" })
+		if !set {
+			f.seconds = 0.25
+		}
 	}
 	switch {
 	case fs.NArg() > 0:
