@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cellsentry/cellsentry/alerting"
+	"github.com/cellsentry/cellsentry/alerting/store"
 	"github.com/cellsentry/cellsentry/alerting/subscribe"
 	"github.com/cellsentry/cellsentry/configs"
 )
@@ -137,7 +138,7 @@ func benchStream(phones int, healthEvery time.Duration) []wireMsg {
 // benchConsole builds a console from the shipped console.yaml and the
 // benchmark's site (as site.yaml beside it) with a fresh store in dir.
 // The subscriber never connects: messages are injected.
-func benchConsole(b *testing.B, dir string) *Console {
+func benchConsole(b testing.TB, dir string) *Console {
 	b.Helper()
 	site := filepath.Join(dir, "site.yaml")
 	if err := os.WriteFile(site, []byte(benchSiteYAML()), 0o644); err != nil {
@@ -328,5 +329,74 @@ func BenchmarkIngest(b *testing.B) {
 				b.ReportMetric(100*float64(alerts)/float64(len(msgs)), "%alerts")
 			})
 		}
+	}
+}
+
+// TestIngestMerge: through the console's path (Inject, handle, flush), a
+// phone heard first by one sensor of wing W0, then by one of W5 across
+// two walls, becomes two incidents that merge once the first sensor's
+// update makes their times compatible: the store then holds one open
+// incident with both sensors and both alerts, the other closed and merged
+// into it, and the merge in the audit log.
+func TestIngestMerge(t *testing.T) {
+	ctx := context.Background()
+	c := benchConsole(t, t.TempDir())
+	defer c.Close()
+	send := func(sensor string, rev int, first, last float64, dbm float64) {
+		t.Helper()
+		ts := func(s float64) time.Time { return benchT0.Add(time.Duration(s * float64(time.Second))) }
+		state := alerting.StateRaised
+		if rev > 0 {
+			state = alerting.StateUpdated
+		}
+		a := alerting.Alert{Schema: alerting.SchemaAlert, Origin: alerting.Origin{Site: "bench", Sensor: sensor},
+			ID: "bench." + sensor + "-gsm-1", Rev: rev, State: state, Mode: alerting.ModeActual, Time: ts(last),
+			Class: "gsm", Kind: "call", FreqHz: 902.4e6, FreqsHz: []float64{902.4e6}, BandwidthHz: 200e3,
+			FirstSeen: ts(first), LastSeen: ts(last), Bursts: 50, PowerDBm: alerting.Level(dbm), RecentDBm: alerting.Level(dbm),
+			PowerDBFS: alerting.Level(dbm + 30), SNR: alerting.Level(dbm + 110), Confidence: 0.9}
+		payload, err := json.Marshal(&a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.sub.Inject(alerting.Topic("", "bench", sensor, alerting.KindAlert), payload, ts(last))
+		c.flush(ctx)
+	}
+	// A phone at (15, 9) in W0 at about 2 dBm: w0-s1 (15, 5) hears it at
+	// −50 dBm, w5-s1 (15, 25) through two 15 dB walls at −95 dBm.
+	send("w0-s1", 0, 0, 2, -50)
+	send("w5-s1", 0, 12, 14, -95) // after w0-s1's last update plus the slack: an incident of its own
+	open, err := c.st.Incidents(ctx, store.Filter{OpenOnly: true})
+	if err != nil || len(open) != 2 {
+		t.Fatalf("before the update: %d open incidents (%v), want 2", len(open), err)
+	}
+	send("w0-s1", 1, 0, 15, -50)
+	open, err = c.st.Incidents(ctx, store.Filter{OpenOnly: true})
+	if err != nil || len(open) != 1 {
+		t.Fatalf("after the update: %d open incidents (%v), want 1", len(open), err)
+	}
+	keep := open[0]
+	if len(keep.Sensors) != 2 || keep.Wing != "W0" {
+		t.Errorf("survivor: wing %s, %d sensors; want W0, 2", keep.Wing, len(keep.Sensors))
+	}
+	alerts, err := c.st.Alerts(ctx, keep.ID)
+	if err != nil || len(alerts) != 3 {
+		t.Errorf("survivor's alert events: %d (%v), want 3", len(alerts), err)
+	}
+	all, err := c.st.Incidents(ctx, store.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var merged []string
+	for _, x := range all {
+		if x.Method == store.MethodMerged && x.LinkedTo == keep.ID && x.Alarm == alerting.AlarmClosed {
+			merged = append(merged, x.ID)
+		}
+	}
+	if len(all) != 2 || len(merged) != 1 {
+		t.Fatalf("%d incidents stored, %d merged into %s; want 2 and 1", len(all), len(merged), keep.ID)
+	}
+	log, err := c.st.AuditLog(ctx, time.Time{}, 0)
+	if err != nil || len(log) == 0 || log[0].Action != store.ActionMerge || log[0].Target != merged[0] {
+		t.Errorf("audit log %+v (%v), want the merge of %s", log, err, merged[0])
 	}
 }
