@@ -63,9 +63,40 @@ type dongleRun struct {
 	lastWall time.Time // wall time it arrived
 	center   float64   // tuning of the latest block
 	state    string
+	// floors holds each hop centre's noise level (dBFS), read by the
+	// stream goroutine that owns the pipelines (health runs on another
+	// goroutine and must not touch them) at most once a second per centre.
+	floors  map[float64]float64
+	floorAt map[float64]time.Time
 
 	selftest []string                         // the start-up self-test's findings
 	onEvent  func(dr *dongleRun, e uri.Event) // the daemon's reaction to a source event
+}
+
+// noteFloor keeps centre's noise level for health; called by the stream
+// goroutine after p processed a block tuned to centre.
+func (dr *dongleRun) noteFloor(p *pipeline.Pipeline, center float64) {
+	now := time.Now()
+	dr.mu.Lock()
+	defer dr.mu.Unlock()
+	if dr.floors == nil {
+		dr.floors, dr.floorAt = map[float64]float64{}, map[float64]time.Time{}
+	}
+	if at, ok := dr.floorAt[center]; ok && now.Sub(at) < time.Second {
+		return
+	}
+	dr.floors[center] = p.FloorDBFS(center)
+	dr.floorAt[center] = now
+}
+
+// floor is centre's latest noise level (NaN before one is known).
+func (dr *dongleRun) floor(center float64) float64 {
+	dr.mu.Lock()
+	defer dr.mu.Unlock()
+	if fl, ok := dr.floors[center]; ok {
+		return fl
+	}
+	return math.NaN()
 }
 
 // sourceEvent is called by a live source (from its own goroutine) when the
@@ -309,6 +340,7 @@ func (d *daemon) stream(ctx context.Context, dr *dongleRun) error {
 		if err != nil {
 			return fmt.Errorf("source %s: pipeline: %w", dr.name, err)
 		}
+		dr.noteFloor(p, blk.Center)
 		d.mu.Lock()
 		for i := range bursts {
 			b := &bursts[i]
@@ -478,9 +510,9 @@ func (d *daemon) health() alerting.Health {
 		}
 		dr.mu.Unlock()
 		h.Sources = append(h.Sources, sh)
-		for band, p := range dr.pipes {
+		for band := range dr.pipes {
 			for _, c := range dr.centers(band) {
-				fl := p.FloorDBFS(c)
+				fl := dr.floor(c)
 				h.Bands = append(h.Bands, alerting.BandHealth{Band: band, CenterHz: c, FloorDBFS: alerting.Level(fl)})
 				if !math.IsNaN(fl) {
 					d.m.floor.WithLabelValues(band, strconv.FormatFloat(c, 'f', 0, 64)).Set(fl)

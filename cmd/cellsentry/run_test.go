@@ -528,13 +528,13 @@ func TestRunTamper(t *testing.T) {
 	if h := healths()[0]; h.Tampered {
 		t.Fatalf("tampered with the lid shut: %+v", h)
 	}
-	lid.L = gpio.High // the lid opens
+	setLevel(lid, gpio.High) // the lid opens
 	waitFor(t, "health saying tampered", 10*time.Second, func() bool {
 		hs := healths()
 		h := hs[len(hs)-1]
 		return h.Tampered && strings.Contains(strings.Join(h.Events, "\n"), "tamper") && h.State == "degraded"
 	}, stderr.String)
-	lid.L = gpio.Low // shut again: still latched
+	setLevel(lid, gpio.Low) // shut again: still latched
 	time.Sleep(300 * time.Millisecond)
 	cancel()
 	<-done
@@ -586,4 +586,12 @@ state_dir: `+dir+"\n"), 0o644)
 			t.Errorf("no %s in the log", d)
 		}
 	}
+}
+
+// setLevel changes a fake pin's level under its lock: the board's
+// goroutine reads it meanwhile.
+func setLevel(p *gpiotest.Pin, l gpio.Level) {
+	p.Lock()
+	p.L = l
+	p.Unlock()
 }
