@@ -46,7 +46,10 @@
 // and keeps M_t, the largest z̄ of frame t over all templates and
 // positions. A false burst at threshold τ starts where M_t ≥ τ while
 // none of the G frames before reached τ (G = the longest template plus the
-// detector's two gap frames: one noise excursion is one burst). For every τ
+// detector's two gap frames: one noise excursion is one burst). Starts
+// under a burst the pipeline reported with 8 dB SNR or more, or as a phone
+// with a waveform score of 0.8 or more, are dropped: signals, not noise
+// (weaker ones stay, and make the prediction err on the safe side). For every τ
 // on a 0.02 dB grid the number of such starts is kept with one increment
 // and one decrement per frame (a difference array over τ), so the rate of
 // false bursts per hour of listening, R(τ) = starts(τ)/hours, is known for
