@@ -58,10 +58,17 @@ type loadSensor struct {
 	seq    int // alerts raised so far
 }
 
-// loadgenTick is how often each connection looks at its schedule: health
-// and lifecycle events are sent at most this late (plus the lag when the
-// broker holds PUBACKs back).
+// loadgenTick is how often each connection looks at its schedule when
+// there are at most 100 connections: health and lifecycle events are sent
+// at most this late (plus the lag when the broker holds PUBACKs back).
+// More connections look proportionally less often (at most once a second),
+// so that 10,000 of them wake up 10,000 times a second, not a million.
 const loadgenTick = 10 * time.Millisecond
+
+// tick is the schedule period of one connection.
+func (c *loadConfig) tick() time.Duration {
+	return min(loadgenTick*time.Duration((c.conns+99)/100), time.Second)
+}
 
 func runLoadgen(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "loadgen", "--broker URL --sensors N [flags]  |  --write-sites DIR --sensors N")
@@ -546,7 +553,9 @@ func (lc *loadConn) run(ctx context.Context, start time.Time) {
 		lc.publish(now, sentStatus, &lc.sensors[i].origin, lc.status(i, "online", "", now), nil)
 	}
 	lc.nextBirth = start.Add(lc.birthGap())
-	t := time.NewTicker(loadgenTick)
+	// Connections start their ticks spread over one period.
+	time.Sleep(time.Duration(lc.rng.Int64N(int64(lc.cfg.tick()))))
+	t := time.NewTicker(lc.cfg.tick())
 	defer t.Stop()
 	for {
 		select {
