@@ -531,6 +531,7 @@ func suggestedYAML(cfg *configs.Config, res *survey.Result, sg *survey.Suggestio
 	pf("  threshold_db: %s\n", d.ThresholdDB)
 	bt := map[string]string{}
 	why := map[string]string{}
+	var notes []string // bands without a threshold to suggest
 	for k, v := range d.BandThresholdDB {
 		bt[k] = v.String()
 		why[k] = "kept from the config (not surveyed)"
@@ -542,6 +543,8 @@ func suggestedYAML(cfg *configs.Config, res *survey.Result, sg *survey.Suggestio
 		if math.IsNaN(x.ThresholdDB) {
 			if _, ok := bt[x.Band]; ok {
 				why[x.Band] = "kept from the config: " + x.Why
+			} else {
+				notes = append(notes, fmt.Sprintf("%s: no threshold suggested, %s", x.Band, x.Why))
 			}
 			continue
 		}
@@ -551,6 +554,9 @@ func suggestedYAML(cfg *configs.Config, res *survey.Result, sg *survey.Suggestio
 		if v != x.ThresholdDB {
 			why[x.Band] += fmt.Sprintf("; %.1f dB clamped to the allowed 1dB–40dB", x.ThresholdDB)
 		}
+	}
+	for _, n := range notes {
+		pf("  # %s\n", n)
 	}
 	if len(bt) == 0 {
 		pf("  band_threshold_db: {}\n")
@@ -649,6 +655,7 @@ type reportBand struct {
 	Threshold, Predicted     string
 	Why                      string
 	Phones, Others           float64
+	Clipped                  float64 // % of frames, worst centre
 	BusiestChannel           string
 	BusiestChannelOccupation float64
 }
@@ -685,6 +692,7 @@ func reportData(cfg *configs.Config, res *survey.Result, sg *survey.Suggestion, 
 			if c.Band != b.Name {
 				continue
 			}
+			rb.Clipped = math.Max(rb.Clipped, 100*c.ClippedShare)
 			for _, ch := range c.Channels {
 				if ch.Occupancy > rb.BusiestChannelOccupation {
 					rb.BusiestChannelOccupation = ch.Occupancy
@@ -716,9 +724,10 @@ pre{background:#f6f6f6;padding:1em;overflow:auto}.warn{color:#a00;font-weight:bo
 {{f1 .Minutes}} of {{f1 .Planned}} minutes of signal heard in {{.Wall}}.</p>
 {{if .Early}}<p class="warn">The survey ended early ({{.Early}}): everything below rests on what was heard until then.</p>{{end}}
 <h2>Bands</h2>
-<p>Thresholds are suggested for {{.Target}} false bursts per hour of listening to each band.</p>
-<table><tr><th class="l">band</th><th>centres</th><th>heard (min)</th><th>floor (dBFS)</th><th>suggested threshold</th><th>predicted false bursts</th><th>phone bursts /h</th><th>other bursts /h</th><th>busiest 200 kHz channel</th><th class="l">why</th></tr>
-{{range .Bands}}<tr><td class="l">{{.Name}}</td><td>{{.Centres}}</td><td>{{f1 .Minutes}}</td><td>{{f1 .Floor}}</td><td>{{.Threshold}}</td><td>{{.Predicted}}</td><td>{{f1 .Phones}}</td><td>{{f1 .Others}}</td><td>{{.BusiestChannel}} ({{f1 .BusiestChannelOccupation}} %)</td><td class="l">{{.Why}}</td></tr>
+<p>Thresholds are suggested for {{.Target}} false bursts per hour of listening to each band.
+Clipped frames are frames in which the 8-bit ADC saturated: more than a fraction of a percent without a phone beside the sensor means the gain is too high for the site.</p>
+<table><tr><th class="l">band</th><th>centres</th><th>heard (min)</th><th>floor (dBFS)</th><th>suggested threshold</th><th>predicted false bursts</th><th>phone bursts /h</th><th>other bursts /h</th><th>clipped frames (%, worst centre)</th><th>busiest 200 kHz channel</th><th class="l">why</th></tr>
+{{range .Bands}}<tr><td class="l">{{.Name}}</td><td>{{.Centres}}</td><td>{{f1 .Minutes}}</td><td>{{f1 .Floor}}</td><td>{{.Threshold}}</td><td>{{.Predicted}}</td><td>{{f1 .Phones}}</td><td>{{f1 .Others}}</td><td>{{f1 .Clipped}}</td><td>{{.BusiestChannel}} ({{f1 .BusiestChannelOccupation}} %)</td><td class="l">{{.Why}}</td></tr>
 {{end}}</table>
 <h2>Persistent emitters</h2>
 <p>Bins whose median power stands {{.EmitterDB}} dB or more over the background (present at least half of the time).

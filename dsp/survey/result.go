@@ -659,9 +659,9 @@ func (r *Result) Suggest(target float64) Suggestion {
 			if ex {
 				how = "extrapolated from the tail"
 			}
-			bt.Why = fmt.Sprintf("predicted %.3g false bursts per hour of listening (%s, %.2f h heard, %d starts counted at this threshold)", pred, how, b.Curve.Hours, bt.Starts)
+			bt.Why = fmt.Sprintf("predicted %.3g false bursts per hour of listening (%s, %.2g h heard, %d starts counted at this threshold)", pred, how, b.Curve.Hours, bt.Starts)
 		} else {
-			bt.Why = fmt.Sprintf("too little heard (%.2f h) to predict; survey longer", b.Curve.Hours)
+			bt.Why = fmt.Sprintf("too little heard (%.2g h) to predict; survey longer", b.Curve.Hours)
 		}
 		sg.Bands = append(sg.Bands, bt)
 	}
