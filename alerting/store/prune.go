@@ -16,7 +16,8 @@ const pruneBatch = 500
 // their alerts, in transactions of at most pruneBatch incidents, and
 // returns how many it deleted. When it deleted any, it appends an audit
 // entry (user "system"). Open incidents and the audit log are kept. It
-// also refreshes the planner's statistics of the incidents: call it daily.
+// also deletes the web sessions expired at now and refreshes the planner's
+// statistics of the incidents: call it daily.
 func (s *Store) Prune(ctx context.Context, now time.Time) (int, error) {
 	cut := now.Add(-s.opt.Retention)
 	total := 0
@@ -39,6 +40,11 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (int, error) {
 		if n < pruneBatch {
 			break
 		}
+	}
+	// Sessions lapsed for good (the web prunes them at each login too;
+	// without logins they would stay).
+	if _, err := s.PruneSessions(ctx, now); err != nil {
+		return total, fmt.Errorf("store: prune: %w", err)
 	}
 	// Statistics for the planner, with STAT4 samples: with them it weighs a
 	// time window's bound (last_seen ≥ since) against the newest-first walk

@@ -98,3 +98,25 @@ func TestSaveSessionInvalid(t *testing.T) {
 		})
 	}
 }
+
+// TestPruneDropsExpiredSessions: the console's periodic Prune deletes the
+// sessions that have lapsed, and keeps the others.
+func TestPruneDropsExpiredSessions(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newStore(t)
+	live, lapsed := session("live", "alice", t0), session("lapsed", "bob", t0.Add(-2*time.Hour))
+	for _, ss := range []Session{live, lapsed} {
+		if err := s.SaveSession(ctx, ss); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Prune(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, lapsed.TokenHash); !errors.Is(err, ErrNotFound) {
+		t.Errorf("lapsed session after Prune: %v", err)
+	}
+	if _, err := s.Session(ctx, live.TokenHash); err != nil {
+		t.Errorf("live session after Prune: %v", err)
+	}
+}
