@@ -582,3 +582,29 @@ func TestBrowserScreenshots(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserSessionSurvivesRestart: a guard logged in on the wall screen
+// stays logged in across a console restart on the same database file: the
+// live page comes back without the login page, and an acknowledgement by
+// click (the page's CSRF token from before the restart) is stored.
+func TestBrowserSessionSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, false)
+	e.online("sA", "sB", "sC")
+	ctx := tab(t)
+	openLive(t, ctx, e, "alice")
+
+	path := e.path
+	e.stop()
+	e2 := openEnv(t, path, false)
+	e2.online("sA", "sB", "sC")
+	e2.phone("inc-after", "A", "sA")
+	run(t, ctx, chromedp.Navigate(e2.ts.URL+"/"))
+	waitJS(t, ctx, `document.body.dataset.page === "live" && document.body.dataset.live === "connected"`, 15*time.Second)
+	settled(t, ctx)
+	run(t, ctx, chromedp.Click(chromedp.CSS("#inc-inc-after button.ack")))
+	waitJS(t, ctx, `document.getElementById("inc-inc-after")?.dataset.alarm === "acknowledged"`, 15*time.Second)
+	if inc, err := e2.st.Incident(context.Background(), "inc-after"); err != nil || inc.AckedBy != "alice" {
+		t.Errorf("acknowledged after the restart: %q, %v", inc.AckedBy, err)
+	}
+}
