@@ -22,12 +22,15 @@
 //
 // where k is the strongest bin within the search range [Low, High]: the
 // share of the power around the peak that a single tone explains. A tone
-// inside the window gives about 1 less the noise; GMSK data spreads over
-// some 40 bins and gives under 0.15; noise alone under 0.1. Consecutive
-// windows above Threshold form a run; a run is an FCCH burst when it lasts
-// about one burst (0.6 burst to 1 burst plus two windows, all the
-// windows that overlap a burst in the absence of noise): longer runs are steady
-// carriers and spurs, shorter ones chance runs of equal data bits.
+// inside the window gives about 1 less the noise (0.9 at 10 dB SNR in
+// 200 kHz, 0.55 at 0 dB). Noise alone and GMSK data give about 0.2 (the
+// strongest of 34 bins and its neighbours over 35 bins), at most
+// 0.55–0.61 over 9375 windows (measured on the simulator's noise and BCCH
+// bursts). Windows at Threshold (0.65) or more count; consecutive ones form
+// a run, and a run is an FCCH burst when it lasts about one burst (0.6
+// burst to 1 burst plus two windows, all the windows that overlap a burst
+// when there is no noise): longer runs are steady carriers and spurs,
+// shorter ones chance peaks of noise or of runs of equal data bits.
 //
 // # Frequency of one burst
 //

@@ -46,7 +46,7 @@ type Config struct {
 	// of a burst, 512 at 2.4 MS/s).
 	Size int
 	// Threshold is the purity a window needs to be part of a burst,
-	// 0.2–0.95 (0: 0.5).
+	// 0.2–0.95 (0: 0.65).
 	Threshold float64
 }
 
@@ -116,7 +116,7 @@ func New(cfg Config) (*Detector, error) {
 		return nil, fmt.Errorf("fcch: search range %.0f…%.0f Hz: want low < high within ±%.0f Hz (±rate/2 less 80 kHz)", cfg.Low, cfg.High, edge)
 	}
 	if cfg.Threshold == 0 {
-		cfg.Threshold = 0.5
+		cfg.Threshold = 0.65
 	}
 	if !(cfg.Threshold >= 0.2 && cfg.Threshold <= 0.95) {
 		return nil, fmt.Errorf("fcch: threshold %g outside 0.2–0.95", cfg.Threshold)

@@ -301,3 +301,25 @@ func BenchmarkProcess(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*blk/b.Elapsed().Seconds()/1e6, "Msamples/s")
 }
+
+// TestNoiseOnly: white noise, whose windows reach a purity of 0.55 now
+// and then, gives no burst in 5 s (50 000 windows).
+func TestNoiseOnly(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	lo, hi := fcch.SearchRange(300e3, center, 80)
+	d, err := fcch.New(fcch.Config{Rate: rate, Low: lo, High: hi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk := make([]complex64, 1<<16)
+	var out []fcch.Burst
+	for n := 0; n < 5*rate; n += len(blk) {
+		for i := range blk {
+			blk[i] = complex(float32(rng.NormFloat64()), float32(rng.NormFloat64()))
+		}
+		out = d.Process(out, blk)
+	}
+	if len(out) != 0 {
+		t.Errorf("%d bursts in noise, first %+v", len(out), out[0])
+	}
+}
