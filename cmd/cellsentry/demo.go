@@ -434,7 +434,7 @@ func (w *demoWatch) run(ctx context.Context) {
 				w.behind, w.warned = true, now
 				w.out.say("WARNING: the simulation runs %s behind real time: this machine is too busy for %d sensors (try --sensors 1)",
 					lag.Round(100*time.Millisecond), len(w.sensors))
-			} else if lag < behindAfter/4 && w.behind {
+			} else if lag < backUnder && w.behind {
 				w.behind = false
 				w.out.say("back in real time")
 			}

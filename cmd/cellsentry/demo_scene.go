@@ -28,7 +28,12 @@ import (
 const (
 	demoRate   = 1.2e6
 	demoCenter = 902.4e6
-	demoGain   = 19.7 // dB, as in three-wings: a corridor sensor's setting
+	// demoGain is the tuner gain, dB: full scale at −46 dBm (sdr/sim's
+	// dongle), so that a phone in the next cell (7 dBm through a corridor
+	// wall 4 m away: about −50 dBm) does not clip the 8-bit ADC as it did
+	// at three-wings' 19.7 dB, at the cost of 3 dB of sensitivity (noise
+	// about −108 dBm in 200 kHz instead of −111).
+	demoGain = 12
 	// lteCarrier is a 1.4 MHz LTE carrier (6 PRB) whose PUSCH lies
 	// between 901.4 and 902.4 MHz: the lower half of the window.
 	lteCarrier = 901.8e6
@@ -40,14 +45,18 @@ const (
 	cwHz      = 902.45e6
 )
 
-// gsmSlots are the channels of calls and SMS, inside and outside: ARFCN
-// 63 (902.6 MHz) and 64 (902.8 MHz).
+// gsmSlots are the GSM channels: ARFCN 63 (902.6 MHz) for calls and SMS
+// inside, ARFCN 64 (902.8 MHz) for the phone outside alone. Sharing one
+// channel, the console fused the outside phone's alerts into the incident
+// of an SMS sent from wing B 45 s before, and placed that one outside.
 var gsmSlots = []int{63, 64}
 
-// slotGap is the least silence on a slot between two phones: the
-// console takes alerts whose activity spans come within 5 s of each other
-// (fusion.Config.Slack) for one emitter.
-const slotGap = 10 * time.Second
+// slotGap is the least silence on a slot between two phones. The console
+// takes alerts on one channel whose activities come within 5 s of each
+// other for one emitter (fusion.Config.Slack), and a sensor's alert stays
+// open 30 s after its last burst (track's ClearAfter): 45 s lets every
+// alert of the first phone clear before the next one starts.
+const slotGap = 45 * time.Second
 
 // demoHorizon is how long the script runs; then the phones fall silent
 // (the interference goes on). Restart the demo for more.
@@ -144,8 +153,9 @@ func demoScript(seed uint64, speed float64) []activity {
 		if i == 4 || i == 8 {
 			tech = "GSM"
 		}
+		// 5–10 dBm: power-controlled by a tower within a few kilometres.
 		phones = append(phones, &demoPhone{id: fmt.Sprintf("P%d", i), tech: tech, cell: c,
-			power: math.Round(3 + 12*rng.Float64()), next: time.Duration((20 + 100*rng.Float64()) / speed * float64(time.Second))})
+			power: math.Round(5 + 5*rng.Float64()), next: time.Duration((20 + 100*rng.Float64()) / speed * float64(time.Second))})
 	}
 	gap := func(lo, hi float64) time.Duration {
 		return time.Duration((lo + (hi-lo)*rng.Float64()) / speed * float64(time.Second))
@@ -203,10 +213,8 @@ func demoScript(seed uint64, speed float64) []activity {
 		// Find the slot free first; wait for it if every one is busy.
 		if a.tech == "GSM" {
 			k := 0
-			for i := range gsmFree {
-				if gsmFree[i] < gsmFree[k] {
-					k = i
-				}
+			if p == out {
+				k = 1
 			}
 			a = shift(a, gsmFree[k])
 			setARFCN(&a, gsmSlots[k])

@@ -139,9 +139,15 @@ type lagMeter struct {
 	max  time.Duration // since the last report
 }
 
-// behindAfter is the lag at which the demo says it is not keeping up: a
-// few blocks of slack are normal scheduling noise.
-const behindAfter = 500 * time.Millisecond
+// behindAfter is the lag at which the demo says it is not keeping up,
+// and backUnder the lag under which it says it is back. Up to a second
+// of lag is scheduling noise on a loaded machine (0.5–0.9 s seen while
+// keeping up on average); the gap between the two keeps the lines from
+// flapping.
+const (
+	behindAfter = time.Second
+	backUnder   = 200 * time.Millisecond
+)
 
 func (l *lagMeter) ReadBlock(b *sdr.Block) error {
 	if err := l.src.ReadBlock(b); err != nil {
