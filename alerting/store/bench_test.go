@@ -22,8 +22,11 @@ import (
 // per message — or a health message; batches of 1 to 1000 messages per
 // transaction. "alert" passes the payload as received (IncidentAlert.Raw;
 // the same bytes per incident, the store does not read them),
-// "alert-encode" lets the store encode the Alert. msgs/s is the store's share of the ≥ 10,000 msgs/s target
-// (fusion + store on one core: run with -cpu 1), msgs/cpu-s the same per
+// "alert-encode" lets the store encode the Alert; "health" is 40 sensors'
+// messages in turn, so that a batch of more than 40 writes only the latest
+// of each sensor (the rest coalesced). msgs/s is the store's share of the ≥ 10,000 msgs/s target
+// (fusion + store on one core: run with -cpu 1; the whole path is
+// alerting/console's BenchmarkIngest), msgs/cpu-s the same per
 // CPU second of the process (GC and SQLite included). SetBytes counts the
 // alert's JSON as the MQTT payload.
 func BenchmarkIngest(b *testing.B) {
