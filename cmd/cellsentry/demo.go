@@ -302,7 +302,9 @@ func (n *narrator) activityAt(t time.Duration, inc *alerting.Incident) *activity
 	var best *activity
 	for i := range n.script {
 		a := &n.script[i]
-		if a.at > t+2*time.Second {
+		// An alert's first burst may precede the phone by a few seconds
+		// (a stray burst on the channel starts the tracker's activity).
+		if a.at > t+10*time.Second {
 			break
 		}
 		if t > a.at+a.dur+20*time.Second {
@@ -314,7 +316,7 @@ func (n *narrator) activityAt(t time.Duration, inc *alerting.Incident) *activity
 		if a.tech == "LTE" {
 			match = math.Abs(a.freq-inc.FreqHz) < lteBW/2
 		}
-		if match && (best == nil || a.at > best.at && a.at <= t) {
+		if match && (best == nil || a.at > best.at && a.at <= t+10*time.Second) {
 			best = a
 		}
 	}
