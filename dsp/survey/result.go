@@ -579,29 +579,37 @@ func (c *Curve) mode() int {
 	return best
 }
 
-// tail fits log(starts) = a + b·τ (τ linear) over the counted points of
-// the upper tail: those with minStarts to 30·minStarts starts.
+// tail fits log(starts) = a + b·τ (τ linear) over the counted part of the
+// upper tail: from the mode on, the points with minStarts to a tenth of
+// the mode's starts, each weighted by its count (a Poisson count n has a
+// log with variance 1/n, so the well-counted points lead). Measured on the
+// test dongle's noise, 60 s surveys extrapolated this way to 2.9–3.1 dB
+// predicted 1.1 to 1.8 times what a 600 s survey counted there.
 func (c *Curve) tail() (a, b float64, ok bool) {
-	var n, sx, sy, sxx, sxy float64
-	for j := c.mode(); j < len(c.Starts); j++ {
+	m := c.mode()
+	top := c.Starts[m] / 10
+	var n, sw, sx, sy, sxx, sxy float64
+	for j := m; j < len(c.Starts); j++ {
 		v := c.Starts[j]
-		if v < minStarts || v > 30*minStarts {
+		if v < minStarts || v > top {
 			continue
 		}
 		x := math.Pow(10, float64(j)*c.StepDB/10)
 		y := math.Log(float64(v))
+		w := float64(v)
 		n++
-		sx += x
-		sy += y
-		sxx += x * x
-		sxy += x * y
+		sw += w
+		sx += w * x
+		sy += w * y
+		sxx += w * x * x
+		sxy += w * x * y
 	}
-	den := n*sxx - sx*sx
+	den := sw*sxx - sx*sx
 	if n < 3 || den <= 0 {
 		return 0, 0, false
 	}
-	b = (n*sxy - sx*sy) / den
-	a = (sy - b*sx) / n
+	b = (sw*sxy - sx*sy) / den
+	a = (sy - b*sx) / sw
 	if !(b < 0) {
 		return 0, 0, false
 	}
