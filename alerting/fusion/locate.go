@@ -2,7 +2,8 @@ package fusion
 
 import (
 	"math"
-	"sort"
+	"slices"
+	"strings"
 )
 
 // OutsideWing names the hypothesis "beyond the site's outer walls" in an
@@ -65,19 +66,24 @@ type model struct {
 
 	cands []candidate
 	// geo[c*nSensors+s] = 10·n·log10(d) + walls + floors between candidate
-	// c and sensor s, dB.
+	// c and sensor s, dB; geoT[s*len(cands)+c] is the same, sensor-major.
 	geo      []float32
+	geoT     []float32
 	refLoss  float64 // PL0 override, 0: free space at the frequency
 	sigmaLvl float64 // shadowing and measurement, for heard levels
 	sigmaDet float64 // shadowing and the detector's soft threshold, for floors
 
-	// scratch, reused by locate (a Fuser is single-goroutine)
-	logL  []float64
-	probs []float64
-	upper []float64 // bound of logL from the heard levels alone
-	p0    []float64 // the power of that bound
-	done  []bool
-	terms terms
+	// scratch, one element per candidate (or hypothesis), made by
+	// newModel and reused by locate (a Fuser is single-goroutine)
+	logL      []float64
+	probs     []float64
+	upper     []float64 // bound of logL from the heard levels alone
+	p0        []float64 // the power of that bound
+	swa, swaa []float64 // Σ w·a and Σ w·a² of the heard levels, per candidate
+	done      []bool
+	rank      []scored
+	terms     terms
+	near      terms // m.terms without the silences out of a candidate's reach
 	// best is the largest log-likelihood of the last locate over the
 	// candidates (each at its fitted power), nats.
 	best float64
@@ -172,8 +178,29 @@ func newModel(s *Site, cfg *Config) *model {
 			m.geo[c*m.nSensors+si] = float32(loss)
 		}
 	}
-	m.logL = make([]float64, len(m.cands))
+	// The same losses sensor-major, for the bounds' loops over all
+	// candidates of one sensor.
+	nc := len(m.cands)
+	m.geoT = make([]float32, len(m.geo))
+	for c := range nc {
+		for si := range m.nSensors {
+			m.geoT[si*nc+c] = m.geo[c*m.nSensors+si]
+		}
+	}
+	m.logL = make([]float64, nc)
+	m.upper = make([]float64, nc)
+	m.p0 = make([]float64, nc)
+	m.swa = make([]float64, nc)
+	m.swaa = make([]float64, nc)
+	m.done = make([]bool, nc)
 	m.probs = make([]float64, len(m.hyps))
+	m.rank = make([]scored, len(m.hyps))
+	m.terms = terms{
+		level:   make([]term, 0, m.nSensors),
+		atLeast: make([]term, 0, m.nSensors),
+		below:   make([]term, 0, m.nSensors),
+	}
+	m.near.below = make([]term, 0, m.nSensors)
 	return m
 }
 
@@ -181,6 +208,13 @@ func newModel(s *Site, cfg *Config) *model {
 // units) under the best are left out of the full computation: they weigh
 // less than e⁻²⁰ ≈ 2·10⁻⁹ of it in any marginal.
 const pruneNats = 20
+
+// negligibleNats: in a hypothesis's Σ exp(ℓ_c − max ℓ) the largest term
+// is 1, so terms under e⁻⁴⁰ ≈ 4·10⁻¹⁸ are left out: all of them together
+// (at most one per candidate) move the sum by under 10⁻¹⁴ of itself,
+// far under the answers' precision, and most candidates of a site are
+// that far under the best of their hypothesis.
+const negligibleNats = -40
 
 // locate computes the probability of every hypothesis (wings, then
 // outside) given one observation per site sensor, for an emitter of the
@@ -206,6 +240,11 @@ const pruneNats = 20
 // above (the tail terms are logs of probabilities, ≤ 0); candidates whose
 // bound is pruneNats under the best full ℓ keep their bound and skip the
 // Newton steps.
+//
+// Cost: the bounds take O(candidates × heard levels) over the sensor-major
+// copy of the geometry (one contiguous column per heard sensor), the
+// Newton steps O(refined candidates × observations); nothing is
+// allocated.
 func (m *model) locate(obs []observation, freqHz float64, class string) []float64 {
 	pl0 := m.refLoss
 	if pl0 == 0 {
@@ -213,27 +252,24 @@ func (m *model) locate(obs []observation, freqHz float64, class string) []float6
 	}
 	lo, hi := txRange(class)
 	n := m.nSensors
-	if cap(m.upper) < len(m.cands) {
-		m.upper = make([]float64, len(m.cands))
-		m.p0 = make([]float64, len(m.cands))
-		m.done = make([]bool, len(m.cands))
-	}
 	m.terms.set(obs)
-	maxU := math.Inf(-1)
-	for c := range m.cands {
-		m.upper[c], m.p0[c] = heardFit(&m.terms, m.geo[c*n:(c+1)*n], pl0, lo, hi)
-		maxU = math.Max(maxU, m.upper[c])
-		m.done[c] = false
-	}
+	maxU := m.bounds(pl0, lo, hi)
+	done := m.done
+	clear(done)
 	best := math.Inf(-1)
 	for thr := maxU - pruneNats; ; {
-		for c := range m.cands {
-			if m.done[c] || m.upper[c] < thr {
+		for c, u := range m.upper {
+			if done[c] || u < thr {
 				continue
 			}
-			m.logL[c] = fitPower(&m.terms, m.geo[c*n:(c+1)*n], pl0, lo, hi, m.p0[c])
-			m.done[c] = true
-			best = math.Max(best, m.logL[c])
+			geo := m.geo[c*n : (c+1)*n]
+			l := fitPower(m.reach(geo, pl0, hi), geo, pl0, lo, hi, m.p0[c])
+			m.logL[c] = l
+			done[c] = true
+			// As math.Max: a NaN sticks.
+			if l > best || l != l {
+				best = l
+			}
 		}
 		// Candidates left have bounds under thr; go on only if some may
 		// still matter (written so that a NaN stops it).
@@ -244,8 +280,8 @@ func (m *model) locate(obs []observation, freqHz float64, class string) []float6
 		thr = next
 	}
 	m.best = best
-	for c := range m.cands {
-		if !m.done[c] {
+	for c, d := range done {
+		if !d {
 			m.logL[c] = m.upper[c]
 		}
 	}
@@ -255,18 +291,164 @@ func (m *model) locate(obs []observation, freqHz float64, class string) []float6
 			m.probs[h] = math.Inf(-1)
 			continue
 		}
-		mx := math.Inf(-1)
-		for _, l := range m.logL[a:b] {
-			mx = math.Max(mx, l)
-		}
+		// log mean exp: mx + log(Σ exp(ℓ − mx) / N).
+		ls := m.logL[a:b]
+		mx := maxOf(ls)
 		var s float64
-		for _, l := range m.logL[a:b] {
-			s += math.Exp(l - mx)
+		for _, l := range ls {
+			if d := l - mx; !(d < negligibleNats) {
+				s += math.Exp(d)
+			}
 		}
 		m.probs[h] = m.logPrior[h] + mx + math.Log(s/float64(b-a))
 	}
 	softmax(m.probs)
 	return m.probs
+}
+
+// reach returns the observations of m.terms that may count at a
+// candidate (geo: its losses): all but the silent sensors it cannot
+// reach. logLik skips a silence whose z = (F − q + geo)/σ exceeds tailCut
+// at the power tried; q = P − PL0 ≤ hi − PL0 and rounding is monotonic,
+// so a silence whose z at P = hi already exceeds it is skipped at every
+// power the fit tries, and leaving it out changes no bit of the sums.
+// The result is in m's scratch, valid until the next call.
+func (m *model) reach(geo []float32, pl0, hi float64) *terms {
+	qmax := hi - pl0
+	near := m.near.below[:0]
+	for _, x := range m.terms.below {
+		if z := (x.db - qmax + float64(geo[x.s])) / x.sigma; !(z > tailCut) {
+			near = append(near, x)
+		}
+	}
+	m.near = terms{level: m.terms.level, atLeast: m.terms.atLeast, below: near}
+	return &m.near
+}
+
+// maxOf is the largest of v (−Inf when empty), NaN when one is NaN, as a
+// fold of math.Max (whose signed-zero care does not matter here) but
+// without its call per element.
+func maxOf(v []float64) float64 {
+	mx := math.Inf(-1)
+	for _, x := range v {
+		if x > mx {
+			mx = x
+		} else if x != x {
+			return x
+		}
+	}
+	return mx
+}
+
+// bounds fills m.upper and m.p0 with every candidate's fit of the heard
+// levels alone and returns the largest bound.
+//
+// With levels r_s (weights w_s = 1/σ_s²) the powers they imply at
+// candidate c are a_cs = r_s + PL0 + geo[c][s], dBm; the weighted least
+// squares power is P_c = Σw·a/Σw held in [lo, hi], and the log-likelihood
+// of the levels there, −½ Σ w (a − P)² = −½ (Σwa² − 2PΣwa + P²Σw), bounds
+// the full one from above (the tail terms are ≤ 0). Σw is the same for
+// every candidate; Σwa and Σwa² accumulate one heard sensor at a time
+// along its contiguous column of m.geoT, in the sensors' order, so that
+// every sum is the one a loop over each candidate's sensors makes.
+// Without heard levels the bound is 0 and the power the largest one a
+// clipped level implies (or the middle of the range).
+func (m *model) bounds(pl0, lo, hi float64) float64 {
+	nc := len(m.cands)
+	upper, p0 := m.upper, m.p0
+	clamp := func(p float64) float64 {
+		if p < lo {
+			return lo
+		}
+		if p > hi {
+			return hi
+		}
+		return p
+	}
+	t := &m.terms
+	if len(t.level) == 0 {
+		if len(t.atLeast) == 0 {
+			for c := range upper {
+				upper[c], p0[c] = 0, (lo+hi)/2
+			}
+			return 0
+		}
+		for c := range p0 {
+			p0[c] = math.Inf(-1)
+		}
+		for _, x := range t.atLeast {
+			k := x.db + pl0
+			for c, g := range m.geoT[x.s*nc : (x.s+1)*nc] {
+				if a := k + float64(g); a > p0[c] {
+					p0[c] = a
+				}
+			}
+		}
+		for c := range upper {
+			upper[c], p0[c] = 0, clamp(p0[c])
+		}
+		return 0
+	}
+	swa, swaa := m.swa, m.swaa[:len(m.swa)]
+	var sw float64
+	lv := t.level
+	// The first term sets the sums, then two terms per pass (half the
+	// loads and stores of the sums; each sum still adds the terms one at
+	// a time in the sensors' order).
+	{
+		x := lv[0]
+		w := 1 / (x.sigma * x.sigma)
+		k := x.db + pl0
+		sw += w
+		col := m.geoT[x.s*nc : (x.s+1)*nc]
+		col = col[:len(swa)]
+		for c, g := range col {
+			a := k + float64(g)
+			swa[c] = w * a
+			swaa[c] = w * a * a
+		}
+		lv = lv[1:]
+	}
+	for ; len(lv) >= 2; lv = lv[2:] {
+		x, y := lv[0], lv[1]
+		wx, wy := 1/(x.sigma*x.sigma), 1/(y.sigma*y.sigma)
+		kx, ky := x.db+pl0, y.db+pl0
+		sw += wx
+		sw += wy
+		cx := m.geoT[x.s*nc : (x.s+1)*nc]
+		cy := m.geoT[y.s*nc : (y.s+1)*nc]
+		cx, cy = cx[:len(swa)], cy[:len(swa)]
+		for c, g := range cx {
+			a, b := kx+float64(g), ky+float64(cy[c])
+			swa[c] = swa[c] + wx*a + wy*b
+			swaa[c] = swaa[c] + wx*a*a + wy*b*b
+		}
+	}
+	if len(lv) == 1 {
+		x := lv[0]
+		w := 1 / (x.sigma * x.sigma)
+		k := x.db + pl0
+		sw += w
+		col := m.geoT[x.s*nc : (x.s+1)*nc]
+		col = col[:len(swa)]
+		for c, g := range col {
+			a := k + float64(g)
+			swa[c] += w * a
+			swaa[c] += w * a * a
+		}
+	}
+	maxU := math.Inf(-1)
+	upper = upper[:len(swa)]
+	p0 = p0[:len(swa)]
+	for c, sa := range swa {
+		p := clamp(sa / sw)
+		u := -(swaa[c] - 2*p*sa + p*p*sw) / 2
+		upper[c], p0[c] = u, p
+		if u > maxU || u != u {
+			maxU = u
+		}
+	}
+	return maxU
 }
 
 // softmax turns log weights into probabilities in place.
@@ -317,47 +499,6 @@ func (t *terms) set(obs []observation) {
 			t.below = append(t.below, x)
 		}
 	}
-}
-
-// heardFit fits P to the heard levels alone (weighted least squares in
-// closed form: the mean of the powers they imply, P = r + PL0 + geo, held
-// in [lo, hi]) and returns the log-likelihood of those levels there, an
-// upper bound of the full one, and the power. Without heard levels the
-// bound is 0 and the power the largest one a clipped level implies (or
-// the middle of the range).
-func heardFit(t *terms, geo []float32, pl0, lo, hi float64) (float64, float64) {
-	var sw, swa, swaa float64
-	for _, x := range t.level {
-		w := 1 / (x.sigma * x.sigma)
-		a := x.db + pl0 + float64(geo[x.s])
-		sw += w
-		swa += w * a
-		swaa += w * a * a
-	}
-	clamp := func(p float64) float64 {
-		if p < lo {
-			return lo
-		}
-		if p > hi {
-			return hi
-		}
-		return p
-	}
-	if sw > 0 {
-		p := clamp(swa / sw)
-		// −½ Σ w (a − p)² = −½ (Σwa² − 2pΣwa + p²Σw)
-		return -(swaa - 2*p*swa + p*p*sw) / 2, p
-	}
-	if len(t.atLeast) > 0 {
-		bound := math.Inf(-1)
-		for _, x := range t.atLeast {
-			if a := x.db + pl0 + float64(geo[x.s]); a > bound {
-				bound = a
-			}
-		}
-		return 0, clamp(bound)
-	}
-	return 0, (lo + hi) / 2
 }
 
 // fitPower maximises the log-likelihood of the observations over the
@@ -470,17 +611,21 @@ func logPhiExact(z float64) (float64, float64) {
 }
 
 // ranked returns the hypotheses with their probabilities, most likely
-// first (ties by name, so that the order is stable).
+// first (ties by name, so that the order is stable), in m's scratch:
+// valid until the next call.
 func (m *model) ranked(probs []float64) []scored {
-	out := make([]scored, len(probs))
+	out := m.rank[:len(probs)]
 	for h, p := range probs {
 		out[h] = scored{m.hyps[h], p}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].p != out[j].p {
-			return out[i].p > out[j].p
+	slices.SortStableFunc(out, func(a, b scored) int {
+		if a.p != b.p {
+			if a.p > b.p {
+				return -1
+			}
+			return 1
 		}
-		return out[i].name < out[j].name
+		return strings.Compare(a.name, b.name)
 	})
 	return out
 }
