@@ -27,6 +27,15 @@ const flushEvery = 100 * time.Millisecond
 // maxBatch writes a batch early when this many messages are waiting.
 const maxBatch = 2000
 
+// idleEvery is how often Run checks whether messages arrived since the
+// last check; when none did and some wait for their acknowledgement, the
+// batch is written at once. The broker sends only so many unacknowledged
+// QoS 1 messages (Mosquitto's max_inflight_messages, default 20) and then
+// waits for acknowledgements, which come only after the commit: without
+// this, such a broker would get through at most 20 messages per 100 ms
+// tick. One or two idle checks (5–10 ms) then cost a window instead.
+const idleEvery = 5 * time.Millisecond
+
 // Options are what a caller may add to the configuration file.
 type Options struct {
 	// Log receives the console's log (nil: discarded).
@@ -54,13 +63,18 @@ type Console struct {
 	onInc   func(alerting.Incident)
 	close   sync.Once
 
-	mu      sync.Mutex // guards fusers and batch
+	flushMu sync.Mutex // one flush at a time, so batches commit in order
+	mu      sync.Mutex // guards fusers, batch, acks and arrivals
 	fusers  map[string]*fusion.Fuser
 	batch   store.Batch
-	changed map[string]bool // incident ids in the batch
-	sensors map[string]bool // sensor ids in the batch
-	kick    chan struct{}
-	publish func(topic string, payload []byte)
+	// acks are the messages of the batch, acknowledged to the broker once
+	// it is committed; arrivals counts handled messages (idle detection).
+	acks     []subscribe.Message
+	arrivals uint64
+	changed  map[string]bool // incident ids in the batch
+	sensors  map[string]bool // sensor ids in the batch
+	kick     chan struct{}
+	publish  func(topic string, payload []byte)
 }
 
 // New opens the store, declares the sites' sensors in it, builds a fuser
@@ -124,7 +138,9 @@ func New(ctx context.Context, cfg *configs.Console, opt Options) (*Console, erro
 	if err != nil {
 		return fail(fmt.Errorf("%s: web: %w", cfg.File(), err))
 	}
-	c.sub, err = subscribe.New(cfg.Subscribe(), subscribe.HandlerFunc(c.handle), log.With("stage", "mqtt"))
+	sc := cfg.Subscribe()
+	sc.ManualAck = true // acknowledged by flush, after the commit
+	c.sub, err = subscribe.New(sc, handler{c}, log.With("stage", "mqtt"))
 	if err != nil {
 		return fail(fmt.Errorf("%s: mqtt: %w", cfg.File(), err))
 	}
@@ -176,14 +192,30 @@ func webPlan(s *configs.Site) web.Plan {
 	return p
 }
 
+// handler is the subscriber's view of the console: messages, and the last
+// flush before the subscriber disconnects (so that the last batch is
+// acknowledged on a live connection instead of being redelivered).
+type handler struct{ c *Console }
+
+func (h handler) Handle(m subscribe.Message, at time.Time) { h.c.handle(m, at) }
+func (h handler) Flush()                                   { h.c.flush(context.Background()) }
+
 // handle takes one message from the subscriber: the fuser turns it into
-// incident changes, and everything goes into the next batch.
+// incident changes, and everything goes into the next batch, whose commit
+// acknowledges the message to the broker.
 func (c *Console) handle(m subscribe.Message, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f := c.fusers[m.Site]
 	if f == nil {
+		m.Ack() // not a site of ours: nothing to keep
 		return
+	}
+	c.arrivals++
+	if m.Burst != nil {
+		m.Ack() // shown live, never stored (and sent at QoS 0)
+	} else {
+		c.acks = append(c.acks, m)
 	}
 	var incs []alerting.Incident
 	switch {
@@ -236,25 +268,40 @@ func (c *Console) addIncidents(incs []alerting.Incident) {
 	}
 }
 
-// flush writes the batch in one transaction, then tells the browsers (and
-// the broker, and OnIncident) about the incidents as stored.
+// flush writes the batch in one transaction, acknowledges its messages to
+// the broker, then tells the browsers (and the broker, and OnIncident)
+// about the incidents as stored.
 func (c *Console) flush(ctx context.Context) {
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
 	c.mu.Lock()
 	if c.batch.Len() == 0 {
+		// Messages that changed nothing to store (an alert the fusion
+		// ignored) have nothing to wait for.
+		acks := c.acks
+		c.acks = nil
 		c.mu.Unlock()
+		ackAll(acks)
 		return
 	}
 	b := c.batch
 	c.batch = store.Batch{}
+	acks := c.acks
+	c.acks = make([]subscribe.Message, 0, len(acks))
 	changed, sensors := c.changed, c.sensors
 	c.changed, c.sensors = map[string]bool{}, map[string]bool{}
 	c.mu.Unlock()
 	if _, err := c.st.Ingest(ctx, &b); err != nil {
 		// A batch the store refuses names the bad message; the rest of
-		// the console keeps running.
-		c.log.Error("store refused a batch", "err", err, "messages", b.Len())
+		// the console keeps running. Its messages are acknowledged all
+		// the same: the store's checks would refuse them again on every
+		// redelivery, and unacknowledged they would hold the broker's
+		// in-flight window shut.
+		c.log.Error("store refused a batch; its messages are lost", "err", err, "messages", len(acks))
+		ackAll(acks)
 		return
 	}
+	ackAll(acks)
 	for id := range changed {
 		inc, err := c.st.Incident(ctx, id)
 		if err != nil {
@@ -274,6 +321,14 @@ func (c *Console) flush(ctx context.Context) {
 	}
 	for id := range sensors {
 		c.web.SensorChanged(id)
+	}
+}
+
+// ackAll acknowledges msgs to the broker in arrival order (MQTT 3.1.1
+// asks for PUBACKs in the order of the PUBLISHes).
+func ackAll(msgs []subscribe.Message) {
+	for _, m := range msgs {
+		m.Ack()
 	}
 }
 
@@ -301,6 +356,9 @@ func (c *Console) Run(ctx context.Context) error {
 	defer advance.Stop()
 	prune := time.NewTicker(time.Hour)
 	defer prune.Stop()
+	idle := time.NewTicker(idleEvery)
+	defer idle.Stop()
+	var seen uint64 // arrivals at the last idle check
 	for {
 		select {
 		case <-ctx.Done():
@@ -321,6 +379,14 @@ func (c *Console) Run(ctx context.Context) error {
 			c.flush(ctx)
 		case <-c.kick:
 			c.flush(ctx)
+		case <-idle.C:
+			c.mu.Lock()
+			quiet := c.arrivals == seen && len(c.acks) > 0
+			seen = c.arrivals
+			c.mu.Unlock()
+			if quiet {
+				c.flush(ctx)
+			}
 		case now := <-advance.C:
 			c.mu.Lock()
 			for _, f := range c.fusers {

@@ -25,6 +25,20 @@ type Message struct {
 	Health             *alerting.Health
 	Alert              *alerting.Alert
 	Burst              *alerting.Burst
+
+	ack func() // set by a Subscriber with Config.ManualAck
+}
+
+// Ack acknowledges the message to the broker (with Config.ManualAck the
+// handler must call it once what the message carried is durable). It does
+// nothing for a message that did not come from the broker (Decode,
+// Subscriber.Inject) or a QoS 0 one, and nothing the second time. An
+// acknowledgement after the connection it came on was lost is dropped:
+// the broker redelivers the message on the next connection.
+func (m Message) Ack() {
+	if m.ack != nil {
+		m.ack()
+	}
 }
 
 // Decode checks one message received on topic against schema v1 and the

@@ -4,6 +4,14 @@
 // sensors), checks each message against schema v1 and the topic it came
 // on, drops and counts what is malformed or foreign, drops redelivered
 // alert events, and hands the rest to a Handler in arrival order.
+//
+// Acknowledgement: the subscriber never lets paho acknowledge a message on
+// its own. A dropped message (malformed, foreign, a redelivered alert) is
+// acknowledged at once; a handled one after the handler returns, or, with
+// Config.ManualAck, when the handler calls Message.Ack — the console does
+// so once the batch holding the message is committed, so that a crash
+// between receipt and commit leaves the message with the broker, which
+// redelivers it on the persistent session.
 package subscribe
 
 import (
@@ -11,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -56,6 +65,22 @@ type Config struct {
 	// Buffer is how many messages may wait for the handler (default 4096);
 	// beyond it the broker connection is slowed, nothing is dropped.
 	Buffer int
+	// ManualAck leaves the acknowledgement of each handled message to the
+	// handler (Message.Ack), which must call it for every message, once
+	// what the message carried is durable. The broker sends a client only
+	// so many unacknowledged QoS 1 messages (Mosquitto's
+	// max_inflight_messages, default 20), so a handler that holds
+	// acknowledgements must release them soon (see Flusher). Without
+	// ManualAck a message is acknowledged when Handle returns.
+	ManualAck bool
+}
+
+// Flusher is implemented by a Handler that holds acknowledgements
+// (Config.ManualAck): Run calls Flush once the last message has been
+// handed over and before it disconnects, so that the handler can commit
+// what it holds and acknowledge it while the connection is still up.
+type Flusher interface {
+	Flush()
 }
 
 // Stats count what arrived.
@@ -89,6 +114,7 @@ type inbound struct {
 	topic   string
 	payload []byte
 	at      time.Time
+	ack     func() // nil for injected messages
 }
 
 // New checks cfg.
@@ -161,7 +187,10 @@ func (s *Subscriber) Run(ctx context.Context) error {
 		SetProtocolVersion(4).SetCleanSession(s.cfg.NoSession).
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(2 * time.Second).
 		SetMaxReconnectInterval(30 * time.Second).SetKeepAlive(30 * time.Second).
-		SetOrderMatters(true) // the handler sees messages in arrival order
+		SetOrderMatters(true). // the handler sees messages in arrival order
+		// Acknowledged by handle or by the handler (ManualAck), never by
+		// paho as soon as the message is buffered: a crash would lose it.
+		SetAutoAckDisabled(true)
 	if strings.HasPrefix(s.cfg.Broker, "ssl://") || strings.HasPrefix(s.cfg.Broker, "tls://") || strings.HasPrefix(s.cfg.Broker, "mqtts://") || strings.HasPrefix(s.cfg.Broker, "wss://") {
 		tc, err := mqttpub.TLSConfig(pcfg)
 		if err != nil {
@@ -190,7 +219,7 @@ func (s *Subscriber) Run(ctx context.Context) error {
 		// A full buffer blocks paho's reader, which slows the broker down:
 		// back-pressure, not loss. After the stop nothing is taken.
 		select {
-		case s.in <- inbound{topic: m.Topic(), payload: m.Payload(), at: time.Now()}:
+		case s.in <- inbound{topic: m.Topic(), payload: m.Payload(), at: time.Now(), ack: m.Ack}:
 		case <-stop:
 		}
 	})
@@ -234,6 +263,9 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	<-ctx.Done()
 	<-done
 	close(stop)
+	if f, ok := s.h.(Flusher); ok {
+		f.Flush()
+	}
 	c.Disconnect(250)
 	return nil
 }
@@ -268,10 +300,13 @@ func (s *Subscriber) handle(m inbound) {
 		s.stats.Foreign++
 	}
 	if err == nil && msg.Alert != nil {
-		key := msg.Site + "/" + msg.Sensor + "/" + msg.Alert.ID + "/" + fmt.Sprint(msg.Alert.Rev)
+		key := msg.Site + "/" + msg.Sensor + "/" + msg.Alert.ID + "/" + strconv.Itoa(msg.Alert.Rev)
 		if _, dup := s.seen[key]; dup {
 			s.stats.Duplicates++
 			s.mu.Unlock()
+			// The first copy was handled; its own acknowledgement (after
+			// its commit) may have gone to a connection since lost.
+			ack(m.ack)
 			return
 		}
 		if old := s.order[s.next]; old != "" {
@@ -289,7 +324,21 @@ func (s *Subscriber) handle(m inbound) {
 		// Counted; logged at debug only: a misbehaving client must not be
 		// able to flood the console's log.
 		s.log.Debug("message dropped", "topic", m.topic, "err", err)
+		ack(m.ack)
+		return
+	}
+	if s.cfg.ManualAck {
+		msg.ack = m.ack
+		s.h.Handle(msg, m.at)
 		return
 	}
 	s.h.Handle(msg, m.at)
+	ack(m.ack)
+}
+
+// ack calls f unless it is nil (an injected message).
+func ack(f func()) {
+	if f != nil {
+		f()
+	}
 }
