@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -806,10 +805,17 @@ func (f *Fuser) refresh(inc *incident, now time.Time) {
 			}
 		}
 	}
-	sort.Float64s(x.FreqsHz)
-	sort.SliceStable(x.Sensors, func(i, j int) bool {
-		a, b := float64(x.Sensors[i].PowerDBm), float64(x.Sensors[j].PowerDBm)
-		return a > b || !math.IsNaN(a) && math.IsNaN(b)
+	slices.Sort(x.FreqsHz)
+	// Strongest first, uncalibrated (NaN) last, stable.
+	slices.SortStableFunc(x.Sensors, func(p, q alerting.Heard) int {
+		a, b := float64(p.PowerDBm), float64(q.PowerDBm)
+		switch {
+		case a > b || !math.IsNaN(a) && math.IsNaN(b):
+			return -1
+		case b > a || !math.IsNaN(b) && math.IsNaN(a):
+			return 1
+		}
+		return 0
 	})
 	if strongest >= 0 {
 		x.FreqHz = inc.alerts[strongest].a.FreqHz
@@ -1106,11 +1112,11 @@ func (f *Fuser) Advance(now time.Time) []alerting.Incident {
 // sortIncidents orders incidents by first seen, then id, so that output
 // does not depend on map order.
 func sortIncidents(v []alerting.Incident) {
-	sort.SliceStable(v, func(i, j int) bool {
-		if !v[i].FirstSeen.Equal(v[j].FirstSeen) {
-			return v[i].FirstSeen.Before(v[j].FirstSeen)
+	slices.SortStableFunc(v, func(a, b alerting.Incident) int {
+		if c := a.FirstSeen.Compare(b.FirstSeen); c != 0 {
+			return c
 		}
-		return v[i].ID < v[j].ID
+		return strings.Compare(a.ID, b.ID)
 	})
 }
 
