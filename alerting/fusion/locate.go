@@ -511,8 +511,8 @@ func fitPower(t *terms, geo []float32, pl0, lo, hi, p float64) float64 {
 		if d2 >= 0 {
 			break
 		}
-		step := math.Max(-20, math.Min(20, -d1/d2))
-		np := math.Max(lo, math.Min(hi, p+step))
+		step := clampTo(-d1/d2, -20, 20)
+		np := clampTo(p+step, lo, hi)
 		if math.Abs(np-p) < 0.05 {
 			break
 		}
@@ -520,6 +520,19 @@ func fitPower(t *terms, geo []float32, pl0, lo, hi, p float64) float64 {
 		l, d1, d2 = logLik(t, geo, pl0, p)
 	}
 	return l
+}
+
+// clampTo is math.Max(lo, math.Min(hi, x)) for lo ≤ hi (NaN stays NaN;
+// only the sign of a zero may differ, which no later step sees) without
+// their calls.
+func clampTo(x, lo, hi float64) float64 {
+	if x < lo {
+		return lo
+	}
+	if x > hi {
+		return hi
+	}
+	return x
 }
 
 // logLik is the log-likelihood of the observations at transmit power p and

@@ -108,3 +108,28 @@ func randomEvidence(rng *rand.Rand, m *model, classes []string) ([]observation, 
 	}
 	return obs, freq, class
 }
+
+// TestClampTo: clampTo is math.Max(lo, math.Min(hi, x)), NaN and
+// infinities included.
+func TestClampTo(t *testing.T) {
+	cases := []struct {
+		name      string
+		x, lo, hi float64
+	}{
+		{"inside", 3.5, -20, 20},
+		{"below", -50, -20, 20},
+		{"above", 1e9, -20, 20},
+		{"at the bound", 23, -40, 23},
+		{"NaN", math.NaN(), 0, 33},
+		{"-Inf", math.Inf(-1), 0, 33},
+		{"+Inf", math.Inf(1), 0, 33},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, want := clampTo(c.x, c.lo, c.hi), math.Max(c.lo, math.Min(c.hi, c.x))
+			if got != want && !(math.IsNaN(got) && math.IsNaN(want)) {
+				t.Errorf("clampTo(%g, %g, %g) = %g, want %g", c.x, c.lo, c.hi, got, want)
+			}
+		})
+	}
+}
