@@ -124,4 +124,3 @@ func TestSubscriberAck(t *testing.T) {
 		t.Fatalf("%d PUBLISHes, %d PUBACKs; want 11 and 8", sent, acked)
 	}
 }
-
