@@ -241,6 +241,9 @@ const negligibleNats = -40
 // bound is pruneNats under the best full ℓ keep their bound and skip the
 // Newton steps.
 //
+// Where no clipped level and no silence can count, the bound is the
+// likelihood and the Newton steps are skipped.
+//
 // Cost: the bounds take O(candidates × heard levels) over the sensor-major
 // copy of the geometry (one contiguous column per heard sensor), the
 // Newton steps O(refined candidates × observations); nothing is
@@ -263,7 +266,14 @@ func (m *model) locate(obs []observation, freqHz float64, class string) []float6
 				continue
 			}
 			geo := m.geo[c*n : (c+1)*n]
-			l := fitPower(m.reach(geo, pl0, hi), geo, pl0, lo, hi, m.p0[c])
+			l := m.upper[c]
+			if t := m.reach(geo, pl0, hi); len(t.atLeast) > 0 || len(t.below) > 0 {
+				l = fitPower(t, geo, pl0, lo, hi, m.p0[c])
+			}
+			// else only the heard levels count here: ℓ is a parabola in P
+			// whose maximum in [lo, hi] is the bound, in closed form (the
+			// Newton steps would stop at once at p0, where it is; the two
+			// sums differ by rounding, ~10⁻¹³).
 			m.logL[c] = l
 			done[c] = true
 			// As math.Max: a NaN sticks.

@@ -9,7 +9,8 @@ import (
 // TestLocateMatchesReference: the fast localization (sensor-major bounds,
 // no Exp on terms that underflow, scratch reuse) gives the same answer as
 // the straightforward one (locateRef) on many random evidence sets: the
-// same winning hypothesis (so the same wing and outside flag), every
+// same winning hypothesis (so the same wing and outside flag; another
+// only where the reference's first two tie within 10⁻¹²), every
 // hypothesis's probability and the best log-likelihood (which the merge
 // test uses) within 1e-9. Evidence is either a phone placed on a random
 // candidate with levels from the model plus shadowing (what sensors
@@ -39,6 +40,7 @@ func TestLocateMatchesReference(t *testing.T) {
 				n = 40
 			}
 			wins := map[string]int{}
+			var maxDev float64
 			for i := range n {
 				obs, freq, class := randomEvidence(rng, m, classes)
 				want, wantBest := locateRef(m, obs, freq, class)
@@ -46,12 +48,16 @@ func TestLocateMatchesReference(t *testing.T) {
 				r := m.ranked(want)
 				wantTop := r[0].name
 				gotTop := m.ranked(got)[0].name
-				if gotTop != wantTop {
+				// A different winner only within rounding of a tie (one
+				// level alone fits every candidate perfectly).
+				if gotTop != wantTop && !(math.Abs(r[0].p-r[1].p) <= 1e-12) {
 					t.Fatalf("set %d: winner %s, reference %s (obs %v)", i, gotTop, wantTop, obs)
 				}
 				wins[wantTop]++
 				for h := range want {
-					if d := math.Abs(got[h] - want[h]); !(d <= 1e-9) {
+					d := math.Abs(got[h] - want[h])
+					maxDev = math.Max(maxDev, d)
+					if !(d <= 1e-9) {
 						t.Fatalf("set %d: P(%s) = %.12g, reference %.12g", i, m.hyps[h], got[h], want[h])
 					}
 				}
@@ -64,19 +70,22 @@ func TestLocateMatchesReference(t *testing.T) {
 			if len(wins) < 2 {
 				t.Errorf("every set won by %v", wins)
 			}
+			t.Logf("%d sets, winners %v, largest probability difference %.2g", n, wins, maxDev)
 		})
 	}
 }
 
-// randomEvidence makes one evidence set for m: half the time a phone on a
-// random candidate heard by the sensors its level reaches (some clipped),
-// missed by others below their floor, the rest saying nothing; otherwise
-// random kinds and levels.
+// randomEvidence makes one evidence set for m: a third of the time a
+// phone on a random candidate heard by the sensors its level reaches
+// (some clipped), missed by others below their floor, the rest saying
+// nothing; a third the same without the silences (sensors without bands:
+// only levels count at most candidates); otherwise random kinds and
+// levels.
 func randomEvidence(rng *rand.Rand, m *model, classes []string) ([]observation, float64, string) {
 	obs := make([]observation, m.nSensors)
 	class := classes[rng.IntN(len(classes))]
 	freq := 880e6 + rng.Float64()*1000e6
-	if rng.IntN(2) == 0 {
+	if mode := rng.IntN(3); mode < 2 {
 		c := rng.IntN(len(m.cands))
 		power := -10 + 40*rng.Float64()
 		pl0 := m.refLoss
@@ -92,6 +101,7 @@ func randomEvidence(rng *rand.Rand, m *model, classes []string) ([]observation, 
 				obs[s] = observation{kind: obsAtLeast, db: -40, sigma: m.sigmaLvl}
 			case lv > floor:
 				obs[s] = observation{kind: obsLevel, db: math.Round(lv*10) / 10, sigma: m.sigmaLvl}
+			case mode == 1: // no bands: its silence says nothing
 			default:
 				obs[s] = observation{kind: obsBelow, db: floor, sigma: m.sigmaDet}
 			}
