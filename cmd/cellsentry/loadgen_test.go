@@ -242,6 +242,9 @@ func runLoadgenCmd(t testing.TB, args ...string) (*LoadReport, string) {
 // alert event the broker acknowledged is stored by exactly one of them, and
 // both took a share.
 func TestLoadgenTwoConsolesStoreEveryAlertOnce(t *testing.T) {
+	// Mostly waiting on processes in real time: run beside the other
+	// parallel tests of the package.
+	t.Parallel()
 	b := mosquittotest.Start(t, mosquittotest.Options{})
 	dir := t.TempDir()
 	var sitesOut syncBuffer
@@ -557,6 +560,9 @@ func FuzzLoadgenIncident(f *testing.F) {
 // publish while the bridge link is down (queued on the site broker and
 // delivered when the link returns).
 func TestLoadgenThroughBridge(t *testing.T) {
+	// Mostly waiting on processes in real time: run beside the other
+	// parallel tests of the package.
+	t.Parallel()
 	central := mosquittotest.Start(t, mosquittotest.Options{MaxQueued: 100000})
 	link := mosquittotest.NewProxy(t, central.Addr())
 	dir := t.TempDir()

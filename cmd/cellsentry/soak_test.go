@@ -252,6 +252,9 @@ func (s *soakSensor) raisedIDs() []string {
 // ids they logged as raised) must be in the console's store, once, with no
 // gap in any alert's revisions, and nothing else.
 func TestSoak(t *testing.T) {
+	// Mostly waiting on processes in real time: run beside the other
+	// parallel tests of the package.
+	t.Parallel()
 	window := 45 * time.Second
 	if *soakFor > 0 {
 		window = *soakFor
@@ -367,7 +370,7 @@ func TestSoak(t *testing.T) {
 		// Stable only once every raised alert has been cleared.
 		return want[alerting.StateRaised] > 0 && want[alerting.StateRaised] == want[alerting.StateCleared] &&
 			fmt.Sprint(want) == fmt.Sprint(stored)
-	}, func() string { return fmt.Sprintf("sensors emitted %v, console stored %v", want, stored) })
+	}, func() string { return soakDiff(t, sensors, console.db, want, stored) })
 
 	for _, s := range sensors {
 		_ = s.cmd.Process.Signal(syscall.SIGTERM)
@@ -447,6 +450,27 @@ func reloadBadGood(t *testing.T, s *soakSensor, end time.Time) {
 	waitFor(t, "sensor "+s.id+" to load the good config", 20*time.Second, func() bool {
 		return strings.Count(s.out.String(), "msg=\"config reloaded\"") > reloaded
 	}, s.out.String)
+}
+
+// soakDiff explains a mismatch: the counts, each sensor's, and the raised
+// alerts missing from the store or stored with a gap.
+func soakDiff(t testing.TB, sensors []*soakSensor, db string, want, stored map[string]int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sensors emitted %v, console stored %v\n", want, stored)
+	revs := map[string][]int{}
+	for k, e := range storedAlerts(t, db) {
+		rev, _ := strconv.Atoi(k[strings.LastIndexByte(k, '/')+1:])
+		revs[e.id] = append(revs[e.id], rev)
+	}
+	for _, s := range sensors {
+		fmt.Fprintf(&b, "sensor %s emitted %v\n", s.id, s.alertCounts(t))
+		for _, id := range s.raisedIDs() {
+			rs := revs[id]
+			slices.Sort(rs)
+			fmt.Fprintf(&b, "  raised %s: stored revisions %v\n", id, rs)
+		}
+	}
+	return b.String()
 }
 
 func tail(s string, n int) string {
