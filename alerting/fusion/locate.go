@@ -595,12 +595,12 @@ func logPhi(z float64) (float64, float64) {
 		return logPhiExact(z)
 	}
 	i := int(x)
-	if i >= len(phiTable)-1 {
+	if i >= len(phiTable) {
 		return 0, 0
 	}
 	f := x - float64(i)
-	a, b := &phiTable[i], &phiTable[i+1]
-	return a[0] + f*(b[0]-a[0]), a[1] + f*(b[1]-a[1])
+	e := &phiTable[i]
+	return e.lp + f*e.dlp, e.lam + f*e.dlam
 }
 
 // The table of logPhi: log Φ and λ at z = tableMin + i/tableScale.
@@ -609,11 +609,23 @@ const (
 	tableScale = 64.0
 )
 
-var phiTable = func() [][2]float64 {
+// phiEntry is one step of the table: the values at its start and their
+// differences to the next step's (b − a, the same subtraction the
+// interpolation a + f·(b − a) would make at each call).
+type phiEntry struct {
+	lp, dlp, lam, dlam float64
+}
+
+var phiTable = func() []phiEntry {
 	n := int((tailCut-tableMin)*tableScale) + 2
-	t := make([][2]float64, n)
+	v := make([][2]float64, n)
+	for i := range v {
+		v[i][0], v[i][1] = logPhiExact(tableMin + float64(i)/tableScale)
+	}
+	t := make([]phiEntry, n-1)
 	for i := range t {
-		t[i][0], t[i][1] = logPhiExact(tableMin + float64(i)/tableScale)
+		a, b := v[i], v[i+1]
+		t[i] = phiEntry{a[0], b[0] - a[0], a[1], b[1] - a[1]}
 	}
 	return t
 }()

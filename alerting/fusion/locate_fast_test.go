@@ -143,3 +143,29 @@ func TestClampTo(t *testing.T) {
 		})
 	}
 }
+
+// TestLogPhiTable: the table's stored differences give the values of the
+// plain interpolation between the exact values at its steps, bit for bit
+// (a + f·(b − a) with a and b from logPhiExact), across its whole range.
+func TestLogPhiTable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		z := tableMin - 1 + (tailCut-tableMin+2)*rng.Float64()
+		lp, lam := logPhi(z)
+		x := (z - tableMin) * tableScale
+		var wlp, wlam float64
+		switch i := int(x); {
+		case x < 0:
+			wlp, wlam = logPhiExact(z)
+		case i >= int((tailCut-tableMin)*tableScale)+1:
+		default:
+			f := x - float64(i)
+			a0, a1 := logPhiExact(tableMin + float64(i)/tableScale)
+			b0, b1 := logPhiExact(tableMin + float64(i+1)/tableScale)
+			wlp, wlam = a0+f*(b0-a0), a1+f*(b1-a1)
+		}
+		if lp != wlp || lam != wlam {
+			t.Fatalf("logPhi(%v) = %v, %v; interpolation gives %v, %v", z, lp, lam, wlp, wlam)
+		}
+	}
+}
