@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"math"
 	"net"
@@ -12,10 +13,12 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,19 +32,32 @@ import (
 	"github.com/cellsentry/cellsentry/sdr/sim"
 )
 
-// The whole demo in this process: it starts on free ports, a newcomer's
-// browser logs in with the printed password, the planted phone (a GSM call
-// in cell A-N04, 3 s after the start) becomes an incident in wing A in the
-// console's API, and Ctrl-C stops everything cleanly: run returns nil,
-// nothing listens any more on the console's or the broker's port, and the
-// temporary directory is gone.
+// The whole demo as its own process (this test binary re-run as
+// TestDemoProcess): it starts on free ports, a newcomer's browser logs in
+// with the printed password, the planted phone (a GSM call in cell A-N04,
+// 3 s after the start) becomes an incident in wing A in the console's API,
+// and SIGINT stops everything cleanly: exit status 0, nothing listens any
+// more on the console's or the broker's port, and the temporary directory
+// is gone. A process of its own also keeps this one small:
+// TestReplayMemory reads its child's peak RSS, which on Linux starts from
+// this process's peak (the child shares its memory until exec).
 func TestDemo(t *testing.T) {
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
-	e := &env{stdout: stdout, stderr: stderr, log: slog.New(slog.NewTextHandler(stderr, nil))}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDemoProcess$")
+	cmd.Env = append(os.Environ(), demoChildEnv+"=--listen 127.0.0.1:0 --health-interval 5s")
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, e, []string{"demo", "--listen", "127.0.0.1:0", "--health-interval", "5s"}) }()
+	go func() { done <- cmd.Wait() }()
+	exited := false // set where done is received
+	defer func() {
+		if !exited {
+			cmd.Process.Kill()
+			<-done
+		}
+	}()
 
 	re := regexp.MustCompile(`console +(http://[0-9.:]+)/\n +login +user "([^"]+)", password "([^"]+)"[^\n]*\n(?s:.*)broker +tcp://([0-9.:]+) .*\n +state +(\S+)`)
 	var m []string
@@ -50,6 +66,7 @@ func TestDemo(t *testing.T) {
 		m = re.FindStringSubmatch(stdout.String())
 		select {
 		case err := <-done:
+			exited = true
 			t.Fatalf("demo exited: %v\n%s\n%s", err, stdout, stderr)
 		default:
 		}
@@ -95,14 +112,17 @@ func TestDemo(t *testing.T) {
 		t.Errorf("the terminal did not tell the planted call:\n%s", stdout)
 	}
 
-	cancel()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case err := <-done:
+		exited = true
 		if err != nil {
-			t.Fatalf("demo: %v\n%s", err, stderr)
+			t.Fatalf("demo after SIGINT: %v\n%s", err, stderr)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatalf("demo still running 30 s after the interrupt\n%s", stdout)
+		t.Fatalf("demo still running 30 s after SIGINT\n%s", stdout)
 	}
 	u, _ := url.Parse(base)
 	for _, addr := range []string{u.Host, brokerAddr} {
@@ -117,6 +137,27 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(stdout.String(), "stopped after") {
 		t.Errorf("no summary line:\n%s", stdout)
 	}
+}
+
+// demoChildEnv carries the demo's arguments to TestDemoProcess.
+const demoChildEnv = "CELLSENTRY_TEST_DEMO_ARGS"
+
+// TestDemoProcess is the demo's process for TestDemo: cellsentry demo
+// with the arguments in demoChildEnv, stopped by SIGINT or SIGTERM as main
+// is. It exits the process with main's status (0 after a clean stop).
+func TestDemoProcess(t *testing.T) {
+	args, ok := os.LookupEnv(demoChildEnv)
+	if !ok {
+		t.Skip("the demo's process for TestDemo")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := &env{stdout: os.Stdout, stderr: os.Stderr, log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
+	if err := run(ctx, e, append([]string{"demo"}, strings.Fields(args)...)); err != nil {
+		fmt.Fprintln(os.Stderr, "cellsentry:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
 }
 
 type demoAPI struct {
