@@ -70,9 +70,9 @@ var ErrInvalid = errors.New("invalid message")
 // offending field, e.g. `invalid message alert: at /rev: minimum: got -3,
 // want 0`. It is the hand-written validator of validate_fast.go, which
 // accepts and refuses the same messages as the JSON Schema library with
-// schema/*.json (validateReference, kept to prove it in the tests) in a
-// few µs without allocating for a valid message; the first failure found
-// is reported (the library lists up to four).
+// schema/*.json (validateReference, kept to prove it in the tests),
+// without allocating for a valid message; the first failure found is
+// reported (the library lists up to four).
 func Validate(kind string, msg []byte) error {
 	return validateFast(kind, msg)
 }

@@ -16,8 +16,8 @@ import (
 // schema/*.json keyword by keyword) and checked on the message's bytes
 // without building a document tree. The JSON Schema library, which decodes
 // every message into maps of json.Number before walking the schema, cost
-// ~60 µs and ~400 allocations per message on the console's ingest path;
-// this costs a few µs and allocates nothing for a valid message. It accepts
+// 117–483 allocations per message (BenchmarkValidate, reference); this
+// allocates nothing for a valid message and is 6–15 times faster. It accepts
 // and refuses exactly what the library does with the schema files
 // (TestValidateAgrees, FuzzValidateAgrees), down to the library's
 // semantics: the last of duplicate keys counts, as in a decoded map;

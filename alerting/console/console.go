@@ -31,9 +31,9 @@ const maxBatch = 2000
 // last check; when none did and some wait for their acknowledgement, the
 // batch is written at once. The broker sends only so many unacknowledged
 // QoS 1 messages (Mosquitto's max_inflight_messages, default 20) and then
-// waits for acknowledgements, which come only after the commit: without
-// this, such a broker would get through at most 20 messages per 100 ms
-// tick. One or two idle checks (5–10 ms) then cost a window instead.
+// waits for acknowledgements, which come only after the commit: a broker
+// that holds to its window would otherwise wait for the 100 ms tick, and
+// one or two idle checks (5–10 ms) cost it a window instead.
 const idleEvery = 5 * time.Millisecond
 
 // Options are what a caller may add to the configuration file.
