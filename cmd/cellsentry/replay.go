@@ -221,8 +221,33 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		for _, t := range p.Thresholds() {
 			fmt.Fprintf(e.stderr, "threshold %-16s %3d bins × %3d frames: %.2f dB over the floor\n", t.Name, t.Bins, t.Frames, t.ThresholdDB)
 		}
+		if mib, ok := peakResident(); ok {
+			fmt.Fprintf(e.stderr, "memory: %.1f MiB resident at most\n", mib)
+		}
 	}
 	return nil
+}
+
+// peakResident is this process's peak resident set in MiB, from VmHWM in
+// /proc/self/status (Linux). Unlike the ru_maxrss a parent reads after
+// wait, it counts only this program's own pages: a child started by
+// fork/exec inherits the parent's high-water mark in ru_maxrss.
+func peakResident() (float64, bool) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(v)
+			if len(f) != 2 || f[1] != "kB" {
+				return 0, false
+			}
+			kb, err := strconv.ParseFloat(f[0], 64)
+			return kb / 1024, err == nil
+		}
+	}
+	return 0, false
 }
 
 // sampleSpan is the duration of n samples at rate.
