@@ -51,9 +51,10 @@ type Config struct {
 	Prefix string
 	// Sites are the sites served; empty means every site under Prefix.
 	Sites []string
-	// Share, when set, subscribes through the shared subscription group
-	// $share/<Share>/…: the broker gives each message to one member of
-	// the group, so console instances added to the group add capacity.
+	// Share, when set, subscribes to alerts through the shared
+	// subscription group $share/<Share>/…: the broker gives each alert to
+	// one member of the group, so console instances added to the group
+	// add capacity; status, health and bursts reach every member.
 	Share string
 	// Session keeps a persistent session (clean session off) so that the
 	// broker keeps QoS 1 alerts for the console while it restarts. Default
@@ -148,19 +149,27 @@ func New(cfg Config, h Handler, log *slog.Logger) (*Subscriber, error) {
 	return s, nil
 }
 
-// Filters are the topic filters subscribed to.
+// Filters are the topic filters subscribed to. Without Share, one filter
+// per site (or one for every site). With Share, only alerts go through
+// the group $share/<Share>/…: every instance still receives every status,
+// health and burst message, because a console that saw only half of a
+// sensor's health messages would declare it offline between them, and the
+// technician's burst view would miss half of a sensor's bursts.
 func (s *Subscriber) Filters() []string {
-	var fs []string
+	var sites []string
 	if len(s.cfg.Sites) == 0 {
-		fs = append(fs, s.cfg.Prefix+"/+/+/+")
+		sites = []string{"+"}
 	}
-	for _, site := range s.cfg.Sites {
-		fs = append(fs, s.cfg.Prefix+"/"+site+"/+/+")
-	}
-	if s.cfg.Share != "" {
-		for i := range fs {
-			fs[i] = "$share/" + s.cfg.Share + "/" + fs[i]
+	sites = append(sites, s.cfg.Sites...)
+	var fs []string
+	for _, site := range sites {
+		base := s.cfg.Prefix + "/" + site + "/+/"
+		if s.cfg.Share == "" {
+			fs = append(fs, base+"+")
+			continue
 		}
+		fs = append(fs, "$share/"+s.cfg.Share+"/"+base+alerting.KindAlert,
+			base+alerting.KindStatus, base+alerting.KindHealth, base+alerting.KindBurst)
 	}
 	return fs
 }

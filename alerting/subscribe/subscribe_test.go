@@ -97,6 +97,18 @@ func (r *recorder) Handle(m Message, _ time.Time) {
 	r.mu.Unlock()
 }
 
+func (r *recorder) count(kind string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, m := range r.msgs {
+		if m.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
 func (r *recorder) alerts() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -221,14 +233,53 @@ func TestSubscriberSharedGroup(t *testing.T) {
 	start(t, b, Config{ClientID: "c2", Share: "consoles", NoSession: true}, r2)
 	pub := sensor(t, b)
 	const n = 200
+	const nh = 20
 	for i := range n {
 		pub("cellsentry/v1/fresnes/s1/alert", alertMsg("fresnes", "s1", fmt.Sprint("x", i), 0))
+		if i%(n/nh) == 0 {
+			pub("cellsentry/v1/fresnes/s1/health", healthMsg("fresnes", "s1"))
+		}
 	}
 	waitCount(t, "alerts over both", n, func() int { return len(r1.alerts()) + len(r2.alerts()) })
+	// Health is not shared: each console sees every one, or it would take
+	// the sensor for offline between the half it saw.
+	waitCount(t, "health at the first", nh, func() int { return r1.count(alerting.KindHealth) })
+	waitCount(t, "health at the second", nh, func() int { return r2.count(alerting.KindHealth) })
 	time.Sleep(200 * time.Millisecond)
 	a, c := len(r1.alerts()), len(r2.alerts())
 	if a+c != n || a == 0 || c == 0 {
 		t.Fatalf("split %d + %d, want both > 0 and a total of %d", a, c, n)
 	}
-	t.Logf("shared group split %d alerts as %d + %d", n, a, c)
+	if h1, h2 := r1.count(alerting.KindHealth), r2.count(alerting.KindHealth); h1 != nh || h2 != nh {
+		t.Fatalf("health seen %d and %d times, want %d at each console", h1, h2, nh)
+	}
+	t.Logf("shared group split %d alerts as %d + %d; %d health messages at each", n, a, c, nh)
+}
+
+// TestFilters: what each configuration subscribes to.
+func TestFilters(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want []string
+	}{
+		{"every site", Config{}, []string{"cellsentry/v1/+/+/+"}},
+		{"two sites", Config{Sites: []string{"a", "b"}}, []string{"cellsentry/v1/a/+/+", "cellsentry/v1/b/+/+"}},
+		{"shared", Config{Sites: []string{"a"}, Share: "g"}, []string{
+			"$share/g/cellsentry/v1/a/+/alert", "cellsentry/v1/a/+/status", "cellsentry/v1/a/+/health", "cellsentry/v1/a/+/burst"}},
+		{"shared, every site", Config{Share: "g"}, []string{
+			"$share/g/cellsentry/v1/+/+/alert", "cellsentry/v1/+/+/status", "cellsentry/v1/+/+/health", "cellsentry/v1/+/+/burst"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.Broker, tt.cfg.ClientID = "tcp://127.0.0.1:1", "c"
+			s, err := New(tt.cfg, HandlerFunc(func(Message, time.Time) {}), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Filters(); strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("Filters() = %q, want %q", got, tt.want)
+			}
+		})
+	}
 }
