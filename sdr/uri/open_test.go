@@ -456,58 +456,86 @@ func TestOpenErrors(t *testing.T) {
 }
 
 // A dropped rtl_tcp server is reported through OnEvent at once, and its
-// return too, while the reader keeps reading.
+// return too, while the reader keeps reading. The server comes back when
+// the loss has been reported, from another goroutine: the reader may be
+// waiting in ReadBlock for the reconnection (by design: a reconnecting
+// client's ReadBlock waits for samples), so the test cannot restart it
+// after a read returns.
 func TestOpenWithEvents(t *testing.T) {
 	sc, err := sim.Load(writeToneScene(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	serve := func(addr string) (string, func()) {
+	serve := func(addr string) (string, func(), error) {
 		src, err := sc.Open("s1")
 		if err != nil {
-			t.Fatal(err)
+			return "", nil, err
 		}
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			t.Fatal(err)
+			src.Close()
+			return "", nil, err
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { defer close(done); _ = rtltcp.Serve(ctx, ln, src, rtltcp.ServerOptions{}) }()
-		return ln.Addr().String(), func() { cancel(); ln.Close(); <-done; src.Close() }
+		return ln.Addr().String(), func() { cancel(); ln.Close(); <-done; src.Close() }, nil
 	}
-	addr, stop := serve("127.0.0.1:0")
+	addr, stop, err := serve("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var mu sync.Mutex
 	var kinds []string
+	lost := make(chan struct{}, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	src, err := OpenWith(ctx, mustParse(t, "rtltcp://"+addr+"?freq=900.05M&rate=1M"), Options{OnEvent: func(e Event) {
 		mu.Lock()
 		kinds = append(kinds, e.Kind)
 		mu.Unlock()
+		if e.Kind == "lost" {
+			select {
+			case lost <- struct{}{}:
+			default:
+			}
+		}
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
+	// A ReadBlock still waiting when the time is up returns once closed.
+	defer context.AfterFunc(ctx, func() { src.Close() })()
 	got := func() string { mu.Lock(); defer mu.Unlock(); return strings.Join(kinds, ",") }
 	buf := make([]complex64, 4096)
-	read := func(until string) {
-		for got() != until {
-			if ctx.Err() != nil {
-				t.Fatalf("events %q, waiting for %q", got(), until)
-			}
-			b := sdr.Block{Samples: buf}
-			_ = src.ReadBlock(&b)
-		}
-	}
 	b := sdr.Block{Samples: buf}
 	if err := src.ReadBlock(&b); err != nil {
 		t.Fatal(err)
 	}
+	back := make(chan func(), 1)
+	go func() {
+		select {
+		case <-lost:
+		case <-ctx.Done():
+			back <- nil
+			return
+		}
+		_, stop2, err := serve(addr)
+		if err != nil {
+			t.Errorf("serving again on %s: %v", addr, err)
+		}
+		back <- stop2
+	}()
 	stop()
-	read("lost")
-	_, stop = serve(addr)
-	defer stop()
-	read("lost,back")
+	for got() != "lost,back" {
+		if ctx.Err() != nil {
+			t.Fatalf("events %q, want lost then back", got())
+		}
+		b := sdr.Block{Samples: buf}
+		_ = src.ReadBlock(&b)
+	}
+	if stop2 := <-back; stop2 != nil {
+		stop2()
+	}
 }
