@@ -202,14 +202,7 @@ func New(cfg Config) (*Detector, error) {
 		dd := max(1, int(math.Round(t.Duration.Seconds()/d.frameDur)))
 		gi := slices.IndexFunc(d.groups, func(g group) bool { return g.w == w })
 		if gi < 0 {
-			var pos []int
-			for s := 0; s+w <= cfg.Bins; s += max(1, w/4) {
-				pos = append(pos, s)
-			}
-			if last := cfg.Bins - w; len(pos) == 0 || pos[len(pos)-1] != last {
-				pos = append(pos, last)
-			}
-			d.groups = append(d.groups, group{w: w, pos: pos})
+			d.groups = append(d.groups, group{w: w, pos: Positions(cfg.Bins, w)})
 			gi = len(d.groups) - 1
 		}
 		g := &d.groups[gi]
@@ -932,4 +925,20 @@ func (d *Detector) resum() {
 			}
 		}
 	}
+}
+
+// Positions are the first bins of the band placements the detector tests
+// a template w bins wide at, in a window of bins: every quarter width
+// (so a burst anywhere overlaps one placement by at least three quarters)
+// and the last placement flush with the window's edge. The survey
+// recomputes the detector's statistic at the same placements.
+func Positions(bins, w int) []int {
+	var pos []int
+	for s := 0; s+w <= bins; s += max(1, w/4) {
+		pos = append(pos, s)
+	}
+	if last := bins - w; len(pos) == 0 || pos[len(pos)-1] != last {
+		pos = append(pos, last)
+	}
+	return pos
 }

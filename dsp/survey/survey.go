@@ -209,14 +209,7 @@ func (s *Survey) geometry(rate float64) {
 			}
 		}
 		if gi < 0 {
-			var pos []int
-			for p := 0; p+w <= s.bins; p += max(1, w/4) {
-				pos = append(pos, p)
-			}
-			if last := s.bins - w; len(pos) == 0 || pos[len(pos)-1] != last {
-				pos = append(pos, last)
-			}
-			s.groups = append(s.groups, groupGeom{w: w, pos: pos})
+			s.groups = append(s.groups, groupGeom{w: w, pos: detect.Positions(s.bins, w)})
 			gi = len(s.groups) - 1
 		}
 		g := &s.groups[gi]
