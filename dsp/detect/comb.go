@@ -7,6 +7,7 @@ import (
 
 	"github.com/cellsentry/cellsentry/dsp"
 	"github.com/cellsentry/cellsentry/dsp/channelize"
+	"github.com/cellsentry/cellsentry/dsp/internal/order"
 )
 
 // GSM TDMA timing: a frame is 60/13 ms (8 slots of 15/26 ms), and a phone in
@@ -534,43 +535,11 @@ func contrast(v []float64) float64 {
 		others += max(v[(c-1+n)%n], v[c%n], v[(c+1)%n])
 	}
 	others /= 3
-	med := selectK(v, len(v)/2)
+	med := order.Select(v, len(v)/2)
 	if med <= 0 || others-med > 0.5*(best-med) {
 		return 0
 	}
 	return best / med
-}
-
-// selectK returns the k-th smallest element of v, reordering v
-// (Hoare's quickselect; v is short and this runs per multiframe alignment).
-func selectK(v []float64, k int) float64 {
-	lo, hi := 0, len(v)-1
-	for lo < hi {
-		pivot := v[(lo+hi)/2]
-		i, j := lo, hi
-		for i <= j {
-			for v[i] < pivot {
-				i++
-			}
-			for v[j] > pivot {
-				j--
-			}
-			if i <= j {
-				v[i], v[j] = v[j], v[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k <= j:
-			hi = j
-		case k >= i:
-			lo = i
-		default:
-			return v[k]
-		}
-	}
-	return v[k]
 }
 
 func ratio(e, n float64) float64 {

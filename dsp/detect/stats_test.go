@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cellsentry/cellsentry/dsp/channelize"
+	"github.com/cellsentry/cellsentry/dsp/internal/order"
 	"github.com/cellsentry/cellsentry/sdr"
 )
 
@@ -72,7 +73,7 @@ func TestSelectK(t *testing.T) {
 		slices.Sort(sorted)
 		for k := range n {
 			w := append([]float64(nil), v...)
-			if got := selectK(w, k); got != sorted[k] {
+			if got := order.Select(w, k); got != sorted[k] {
 				t.Fatalf("n %d k %d: got %g want %g", n, k, got, sorted[k])
 			}
 		}
