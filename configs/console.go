@@ -75,8 +75,9 @@ type ConsoleMQTT struct {
 	CAFile       string `yaml:"ca_file"`
 	CertFile     string `yaml:"cert_file"`
 	KeyFile      string `yaml:"key_file"`
-	// Share is the shared-subscription group ($share/<Share>/…) of
-	// console instances that split the messages between them; "" for one
+	// Share is the group of console instances that split the sites
+	// between them (each site's alerts through $share/<Share>/…, to the
+	// one instance that owns the site; alerting/subscribe); "" for one
 	// console that receives everything.
 	Share string `yaml:"share"`
 	// PublishIncidents publishes each incident to <prefix>/<site>/incident.
@@ -392,6 +393,10 @@ func (k *consoleChecker) mqtt() {
 		k.errf("mqtt.share", "mqtt.share %q: a group name has no / + or # (it becomes $share/<group>/…)", m.Share)
 	case alerting.CheckName(m.Share) != nil:
 		k.errf("mqtt.share", "mqtt.share: %v", alerting.CheckName(m.Share))
+	case k.bad("mqtt.client_id"):
+	case alerting.CheckName(m.ClientID) != nil:
+		// It names the instance in the group's member topic.
+		k.errf("mqtt.client_id", "mqtt.client_id %q: with mqtt.share it names this instance in the group (a topic level): %v", m.ClientID, alerting.CheckName(m.ClientID))
 	}
 	if u == nil {
 		return

@@ -37,7 +37,7 @@ func TestConsoleShipped(t *testing.T) {
 	}
 	want := []string{
 		"console.yaml:49:11: mqtt.broker tcp://127.0.0.1:1883: no mqtt.username or mqtt.cert_file: the console connects anonymously; give it its own broker account (username and password_file, or cert_file and key_file)",
-		"console.yaml:90:20: users[0].password_hash: the shipped demo password \"change-me-now\": change it before the console serves a site (make one with: cellsentry-console hash-password)",
+		"console.yaml:92:20: users[0].password_hash: the shipped demo password \"change-me-now\": change it before the console serves a site (make one with: cellsentry-console hash-password)",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -199,6 +199,9 @@ func TestConsoleBad(t *testing.T) {
 			"testdata/console-bad-mqtt.yaml:5:14: mqtt.client_id \"my console\": want 1 to 128 characters without spaces (default cellsentry-console)",
 			"testdata/console-bad-mqtt.yaml:8:10: mqtt.share \"a/b\": a group name has no / + or # (it becomes $share/<group>/…)",
 			"testdata/console-bad-mqtt.yaml:9:3: unknown field \"port\" in mqtt: the port is part of the broker URL (broker: ssl://broker.site:8883)",
+		}},
+		{"console-bad-member.yaml", []string{
+			"testdata/console-bad-member.yaml:2:51: mqtt.client_id \"console:2\": with mqtt.share it names this instance in the group (a topic level): name \"console:2\": only letters, digits, '-', '_' and '.' are allowed (it becomes an MQTT topic level), not ':'",
 		}},
 		{"console-bad-plain-password.yaml", []string{
 			"testdata/console-bad-plain-password.yaml:4:5: users[0].password_hash is required: the bcrypt hash of the user's password (make one with: cellsentry-console hash-password)",

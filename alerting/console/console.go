@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -73,8 +74,11 @@ type Console struct {
 	arrivals uint64
 	changed  map[string]bool // incident ids in the batch
 	sensors  map[string]bool // sensor ids in the batch
-	kick     chan struct{}
-	publish  func(topic string, payload []byte)
+	// owned are the sites this instance raised sensor incidents for at
+	// the last check (all of them without mqtt.share).
+	owned   map[string]bool
+	kick    chan struct{}
+	publish func(topic string, payload []byte)
 }
 
 // New opens the store, declares the sites' sensors in it, builds a fuser
@@ -87,7 +91,7 @@ func New(ctx context.Context, cfg *configs.Console, opt Options) (*Console, erro
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	c := &Console{cfg: cfg, log: log, version: opt.Version, onInc: opt.OnIncident, fusers: map[string]*fusion.Fuser{},
-		changed: map[string]bool{}, sensors: map[string]bool{}, kick: make(chan struct{}, 1), prefix: cfg.MQTT.Prefix}
+		changed: map[string]bool{}, sensors: map[string]bool{}, owned: map[string]bool{}, kick: make(chan struct{}, 1), prefix: cfg.MQTT.Prefix}
 	if c.prefix == "" {
 		c.prefix = alerting.DefaultPrefix
 	}
@@ -127,6 +131,11 @@ func New(ctx context.Context, cfg *configs.Console, opt Options) (*Console, erro
 			if err := st.DeclareSensor(ctx, s.Name, sn.ID, sn.Wing, w.Building); err != nil {
 				return fail(fmt.Errorf("%s: sensor %s: %w", s.File(), sn.ID, err))
 			}
+		}
+	}
+	if cfg.MQTT.Share == "" {
+		for name := range c.fusers {
+			c.owned[name] = true // from the start: nothing to bring in
 		}
 	}
 	users := make([]web.User, len(cfg.Users))
@@ -222,11 +231,11 @@ func (c *Console) handle(m subscribe.Message, at time.Time) {
 	case m.Status != nil:
 		c.batch.Statuses = append(c.batch.Statuses, m.Status)
 		c.sensors[m.Sensor] = true
-		incs = f.Status(m.Status, at)
+		incs = c.ours(m.Site, f.Status(m.Status, at))
 	case m.Health != nil:
 		c.batch.Healths = append(c.batch.Healths, m.Health)
 		c.sensors[m.Sensor] = true
-		incs = f.Health(m.Health, at)
+		incs = c.ours(m.Site, f.Health(m.Health, at))
 	case m.Alert != nil:
 		incs = f.Alert(m.Alert, at)
 		c.addIncidents(incs)
@@ -248,6 +257,37 @@ func (c *Console) handle(m subscribe.Message, at time.Time) {
 		case c.kick <- struct{}{}:
 		default:
 		}
+	}
+}
+
+// ours keeps the incident changes this instance reports for site. Every
+// instance of a shared group keeps every sensor's state (status and health
+// reach all of them), but only the site's owner raises its sensor
+// incidents, or two instances would both report one silent sensor. Phone
+// incidents come from alerts, which reach only one instance; after a
+// handover the previous owner still closes the ones it opened.
+func (c *Console) ours(site string, incs []alerting.Incident) []alerting.Incident {
+	if len(incs) == 0 || c.sub.Owns(site) {
+		return incs
+	}
+	return slices.DeleteFunc(incs, func(inc alerting.Incident) bool { return inc.Kind != alerting.IncidentPhone })
+}
+
+// advance moves every fuser's clock to now (c.mu held). A site newly
+// owned brings the sensor incidents its fuser holds open (a sensor silent
+// since before the handover) into the store.
+func (c *Console) advance(now time.Time) {
+	for site, f := range c.fusers {
+		owned := c.sub.Owns(site)
+		if owned && !c.owned[site] {
+			for _, inc := range f.Open() {
+				if inc.Kind != alerting.IncidentPhone {
+					c.addIncidents([]alerting.Incident{inc})
+				}
+			}
+		}
+		c.owned[site] = owned
+		c.addIncidents(c.ours(site, f.Advance(now)))
 	}
 }
 
@@ -389,9 +429,7 @@ func (c *Console) Run(ctx context.Context) error {
 			}
 		case now := <-advance.C:
 			c.mu.Lock()
-			for _, f := range c.fusers {
-				c.addIncidents(f.Advance(now))
-			}
+			c.advance(now)
 			c.mu.Unlock()
 		case now := <-prune.C:
 			if n, err := c.st.Prune(ctx, now); err != nil {

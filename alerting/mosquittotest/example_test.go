@@ -17,4 +17,5 @@ func ExampleProductACL() {
 	// user console
 	// topic read cellsentry/v1/#
 	// topic write cellsentry/v1/north/incident
+	// topic write cellsentry/v1/_consoles/#
 }

@@ -51,11 +51,20 @@ type Config struct {
 	Prefix string
 	// Sites are the sites served; empty means every site under Prefix.
 	Sites []string
-	// Share, when set, subscribes to alerts through the shared
-	// subscription group $share/<Share>/…: the broker gives each alert to
-	// one member of the group, so console instances added to the group
-	// add capacity; status, health and bursts reach every member.
+	// Share, when set, makes this instance a member of a group of
+	// console instances that split Sites between them (see share.go):
+	// each site's alerts go to one member, through
+	// $share/<Share>/<prefix>/<site>/+/alert, so that instances added to
+	// the group add capacity and a site's alerts are fused in one place;
+	// status, health and bursts reach every member. ClientID names the
+	// member and must be unique in the group.
 	Share string
+	// LeaveWait is how long a stopping member waits for the others to
+	// take its sites (default 5 s).
+	LeaveWait time.Duration
+	// AnnounceEvery is how often a member repeats its announcement
+	// (default 30 s); one silent for three periods is taken for gone.
+	AnnounceEvery time.Duration
 	// Session keeps a persistent session (clean session off) so that the
 	// broker keeps QoS 1 alerts for the console while it restarts. Default
 	// true; set NoSession for throwaway clients.
@@ -92,6 +101,8 @@ type Stats struct {
 	Foreign    uint64
 	Duplicates uint64
 	Connects   uint64
+	// Share is the group membership (zero without Config.Share).
+	Share ShareStats
 }
 
 // Subscriber is a running subscription.
@@ -109,6 +120,7 @@ type Subscriber struct {
 	next  int
 	conn  bool
 	c     mqtt.Client
+	share *share // nil without Config.Share
 }
 
 type inbound struct {
@@ -146,15 +158,32 @@ func New(cfg Config, h Handler, log *slog.Logger) (*Subscriber, error) {
 		}
 		s.sites[site] = true
 	}
+	if cfg.Share != "" {
+		if len(cfg.Sites) == 0 {
+			return nil, errors.New("subscribe: a shared group splits the sites it is given: list them (console.sites)")
+		}
+		if err := alerting.CheckName(cfg.ClientID); err != nil {
+			return nil, fmt.Errorf("subscribe: client id names the group member: %w", err)
+		}
+		if s.cfg.LeaveWait <= 0 {
+			s.cfg.LeaveWait = 5 * time.Second
+		}
+		if s.cfg.AnnounceEvery <= 0 {
+			s.cfg.AnnounceEvery = 30 * time.Second
+		}
+		s.share = newShare(s)
+	}
 	return s, nil
 }
 
-// Filters are the topic filters subscribed to. Without Share, one filter
-// per site (or one for every site). With Share, only alerts go through
-// the group $share/<Share>/…: every instance still receives every status,
-// health and burst message, because a console that saw only half of a
-// sensor's health messages would declare it offline between them, and the
-// technician's burst view would miss half of a sensor's bursts.
+// Filters are the topic filters subscribed to at every connection.
+// Without Share, one filter per site (or one for every site). With Share,
+// status, health and bursts of every site, without the group: every
+// instance keeps every sensor's state, because a console that saw only
+// half of a sensor's health messages would declare it offline between
+// them, and a site may come to it at any time; and the group's member
+// announcements. The alerts of the sites this instance owns are
+// subscribed to as ownership settles (share.go).
 func (s *Subscriber) Filters() []string {
 	var sites []string
 	if len(s.cfg.Sites) == 0 {
@@ -168,17 +197,37 @@ func (s *Subscriber) Filters() []string {
 			fs = append(fs, base+"+")
 			continue
 		}
-		fs = append(fs, "$share/"+s.cfg.Share+"/"+base+alerting.KindAlert,
-			base+alerting.KindStatus, base+alerting.KindHealth, base+alerting.KindBurst)
+		fs = append(fs, base+alerting.KindStatus, base+alerting.KindHealth, base+alerting.KindBurst)
+	}
+	if s.share != nil {
+		fs = append(fs, s.share.memberFilter())
 	}
 	return fs
+}
+
+// Owns reports whether this instance serves site's incidents now: always
+// for a served site without Share; with Share, when the group has settled
+// on this instance as the site's owner and it is subscribed to the site's
+// alerts. A console raises sensor incidents only for the sites it owns,
+// so that two instances do not both report one silent sensor.
+func (s *Subscriber) Owns(site string) bool {
+	if s.share == nil {
+		return len(s.sites) == 0 || s.sites[site]
+	}
+	return s.share.owns(site)
 }
 
 // Stats returns the counters.
 func (s *Subscriber) Stats() Stats {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	s.mu.Unlock()
+	if s.share != nil {
+		unowned := st.Share.Unowned
+		st.Share = s.share.shareStats()
+		st.Share.Unowned = unowned
+	}
+	return st
 }
 
 // Connected reports whether the broker connection is up.
@@ -210,6 +259,9 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	if s.cfg.Username != "" {
 		o.SetUsername(s.cfg.Username)
 	}
+	if s.share != nil {
+		o.SetBinaryWill(s.share.topic, s.share.will(), 1, true)
+	}
 	// The password is read at each connection, so a changed file needs no
 	// restart.
 	o.SetCredentialsProvider(func() (string, string) {
@@ -238,12 +290,18 @@ func (s *Subscriber) Run(ctx context.Context) error {
 		s.stats.Connects++
 		s.mu.Unlock()
 		for _, f := range s.Filters() {
+			if s.share != nil && f == s.share.memberFilter() {
+				continue // with its own handler, below
+			}
 			tok := c.Subscribe(f, 1, nil)
 			if tok.WaitTimeout(10*time.Second) && tok.Error() == nil {
 				s.log.Info("subscribed", "filter", f)
 			} else {
 				s.log.Error("subscribe failed", "filter", f, "err", tok.Error())
 			}
+		}
+		if s.share != nil {
+			s.share.connected(c)
 		}
 	})
 	o.SetConnectionLostHandler(func(_ mqtt.Client, err error) {
@@ -257,19 +315,55 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	s.c = c
 	s.mu.Unlock()
 	c.Connect() // with ConnectRetry the token completes only once connected; errors are retried
+	// Messages are handled until the group has taken this instance's
+	// sites (quit), not only until ctx ends.
+	quit := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for {
 			select {
-			case <-ctx.Done():
+			case <-quit:
 				return
 			case m := <-s.in:
 				s.handle(m)
 			}
 		}
 	}()
+	var balanced chan struct{}
+	if s.share != nil {
+		balanced = make(chan struct{})
+		go func() {
+			defer close(balanced)
+			// The announcement is repeated, and ownership checked again
+			// (a silent member expires), at every tick.
+			tick := time.NewTicker(s.cfg.AnnounceEvery)
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+					if c.IsConnectionOpen() {
+						s.share.announce(c, MemberOnline)
+						s.share.balance(c)
+					}
+				case <-s.share.kick:
+					if c.IsConnectionOpen() {
+						s.share.balance(c)
+					}
+				}
+			}
+		}()
+	}
 	<-ctx.Done()
+	if s.share != nil {
+		<-balanced
+		if c.IsConnectionOpen() {
+			s.share.leave(c, s.cfg.LeaveWait)
+		}
+	}
+	close(quit)
 	<-done
 	close(stop)
 	if f, ok := s.h.(Flusher); ok {
@@ -300,6 +394,7 @@ func (s *Subscriber) Inject(topic string, payload []byte, at time.Time) {
 
 func (s *Subscriber) handle(m inbound) {
 	msg, err := Decode(s.cfg.Prefix, s.sites, m.topic, m.payload)
+	unowned := err == nil && msg.Alert != nil && s.share != nil && !s.share.owns(msg.Site)
 	s.mu.Lock()
 	s.stats.Received++
 	switch {
@@ -307,6 +402,9 @@ func (s *Subscriber) handle(m inbound) {
 		s.stats.Malformed++
 	case errors.Is(err, ErrForeign):
 		s.stats.Foreign++
+	}
+	if unowned {
+		s.stats.Share.Unowned++
 	}
 	if err == nil && msg.Alert != nil {
 		key := msg.Site + "/" + msg.Sensor + "/" + msg.Alert.ID + "/" + strconv.Itoa(msg.Alert.Rev)

@@ -158,6 +158,40 @@ func (c *consoleProc) waitSubscribed(n int) {
 	}
 }
 
+// waitGroup waits until the consoles of a shared group agree that they
+// are all members and own the n sites between them (their last "group"
+// log lines).
+func waitGroup(t *testing.T, n int, cs ...*consoleProc) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		owned, agree := 0, 0
+		for _, c := range cs {
+			out := c.out.String()
+			i := strings.LastIndex(out, "msg=group ")
+			if i < 0 {
+				continue
+			}
+			var members, sites int
+			line := out[i:]
+			if j := strings.Index(line, "members="); j >= 0 {
+				fmt.Sscanf(line[j:], "members=%d sites_owned=%d", &members, &sites)
+			}
+			if members == len(cs) {
+				agree++
+			}
+			owned += sites
+		}
+		if agree == len(cs) && owned == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d consoles did not settle on %d sites in 60 s (%d agree, %d owned)", len(cs), n, agree, owned)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // healthy asks the console's /healthz.
 func (c *consoleProc) healthy() bool {
 	resp, err := http.Get(c.base + "/healthz")
@@ -258,8 +292,7 @@ func TestLoadgenTwoConsolesStoreEveryAlertOnce(t *testing.T) {
 	}
 	c1 := startConsoleProc(t, consoleConfig(t, dir, "console-1", b.URL(), "consoles", sites, ""))
 	c2 := startConsoleProc(t, consoleConfig(t, dir, "console-2", b.URL(), "consoles", sites, ""))
-	c1.waitSubscribed(len(sites))
-	c2.waitSubscribed(len(sites))
+	waitGroup(t, len(sites), c1, c2)
 
 	record := filepath.Join(dir, "sent.jsonl")
 	rep, _ := runLoadgenCmd(t, "--broker", b.URL(), "--sensors", "200", "--duration", "8s", "--alert-rate", "15",
@@ -306,10 +339,25 @@ func TestLoadgenTwoConsolesStoreEveryAlertOnce(t *testing.T) {
 			t.Errorf("console-2 stored %s, never sent", k)
 		}
 	}
-	// Both instances carried load (the broker alternates the group's
-	// members); neither may have taken almost everything.
-	if n1, n2 := len(s1), len(s2); n1 < len(want)/5 || n2 < len(want)/5 {
-		t.Errorf("uneven share: console-1 stored %d, console-2 %d of %d", n1, n2, len(want))
+	// Both instances carried load, each a site's whole traffic: every
+	// site's events are in one store.
+	siteOf := func(id string) string { return strings.SplitN(id, ".", 2)[0] }
+	in := map[string]map[int]bool{}
+	for i, st := range []map[string]storedEvent{s1, s2} {
+		for k := range st {
+			if in[siteOf(k)] == nil {
+				in[siteOf(k)] = map[int]bool{}
+			}
+			in[siteOf(k)][i] = true
+		}
+	}
+	for site, where := range in {
+		if len(where) != 1 {
+			t.Errorf("site %s: its alert events are in both stores", site)
+		}
+	}
+	if n1, n2 := len(s1), len(s2); n1 == 0 || n2 == 0 {
+		t.Errorf("one console carried everything: console-1 stored %d, console-2 %d of %d", n1, n2, len(want))
 	}
 	// Most events are seen in an incident (a console that falls behind
 	// may write two revisions of an alert in one batch, and the incident
