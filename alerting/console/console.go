@@ -260,17 +260,27 @@ func (c *Console) handle(m subscribe.Message, at time.Time) {
 	}
 }
 
-// ours keeps the incident changes this instance reports for site. Every
-// instance of a shared group keeps every sensor's state (status and health
-// reach all of them), but only the site's owner raises its sensor
-// incidents, or two instances would both report one silent sensor. Phone
-// incidents come from alerts, which reach only one instance; after a
-// handover the previous owner still closes the ones it opened.
+// ours keeps the incident changes this instance reports for site: only
+// the site's owner raises its sensor incidents. During a handover both
+// instances receive the site's status and health, and after it the
+// previous owner's fuser, no longer told, would find the sensors silent;
+// neither may report a sensor. Phone incidents come from alerts, which
+// reach only one instance; after a handover the previous owner still
+// closes the ones it opened.
+// (c.mu held.)
 func (c *Console) ours(site string, incs []alerting.Incident) []alerting.Incident {
 	if len(incs) == 0 || c.sub.Owns(site) {
 		return incs
 	}
-	return slices.DeleteFunc(incs, func(inc alerting.Incident) bool { return inc.Kind != alerting.IncidentPhone })
+	n := len(incs)
+	incs = slices.DeleteFunc(incs, func(inc alerting.Incident) bool { return inc.Kind != alerting.IncidentPhone })
+	if len(incs) < n {
+		// Dropped while not the owner (maybe for a moment, as when the
+		// connection comes back): advance brings the fuser's open sensor
+		// incidents in once the site is ours again.
+		c.owned[site] = false
+	}
+	return incs
 }
 
 // advance moves every fuser's clock to now (c.mu held). A site newly

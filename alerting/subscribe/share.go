@@ -2,12 +2,15 @@ package subscribe
 
 import (
 	"encoding/json"
+	"errors"
 	"hash/fnv"
 	"slices"
 	"sync"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/cellsentry/cellsentry/alerting"
 )
 
 // Console instances in one shared group (Config.Share) split the sites
@@ -22,10 +25,12 @@ import (
 // joins takes about 1/n of the sites from the others, one that leaves
 // gives its sites to the others, and no other site moves. The owner
 // subscribes to the site's alerts through the group,
-// $share/<group>/<prefix>/<site>/+/alert; a member that loses a site
-// unsubscribes only once the new owner's announcement says it has
-// subscribed. In between both are members of the site's group and the
-// broker hands each alert to one of them: a handover may split that
+// $share/<group>/<prefix>/<site>/+/alert, and to its status, health and
+// bursts (retained status and health give it every sensor's state at
+// once): every kind of work splits between the members. A member that
+// loses a site unsubscribes only once the new owner's announcement says
+// it has subscribed. In between both are members of the site's group and
+// the broker hands each alert to one of them: a handover may split that
 // moment's alerts, never lose or duplicate one.
 
 // MemberSchema names the member announcement's format.
@@ -127,6 +132,31 @@ func (sh *share) alertFilter(site string) string {
 	return "$share/" + sh.s.cfg.Share + "/" + sh.s.cfg.Prefix + "/" + site + "/+/alert"
 }
 
+// siteFilters are what the owner of site subscribes to: the alerts
+// through the group, and the status, health and bursts of the site's
+// sensors directly. Status and health are retained, so a new owner learns
+// every sensor's last state the moment it subscribes; during a handover
+// both members receive them (and only the owner raises sensor incidents).
+func (sh *share) siteFilters(site string) []string {
+	base := sh.s.cfg.Prefix + "/" + site + "/+/"
+	return []string{sh.alertFilter(site), base + alerting.KindStatus, base + alerting.KindHealth, base + alerting.KindBurst}
+}
+
+// subscribe subscribes to the filters of sites at QoS 1.
+func (sh *share) subscribe(c mqtt.Client, sites []string) error {
+	m := map[string]byte{}
+	for _, site := range sites {
+		for _, f := range sh.siteFilters(site) {
+			m[f] = 1
+		}
+	}
+	tok := c.SubscribeMultiple(m, nil)
+	if !tok.WaitTimeout(10 * time.Second) {
+		return errors.New("no SUBACK in 10 s")
+	}
+	return tok.Error()
+}
+
 func (sh *share) memberFilter() string {
 	return sh.s.cfg.Prefix + "/_consoles/" + sh.s.cfg.Share + "/+/member"
 }
@@ -221,12 +251,21 @@ func (sh *share) connected(c mqtt.Client) {
 		return
 	}
 	sh.s.log.Info("subscribed", "filter", sh.memberFilter())
-	// After a reconnection the alert filters are in the session already
-	// (or, with NoSession, must be made again).
-	if sh.s.cfg.NoSession {
-		sh.mu.Lock()
-		clear(sh.subbed)
-		sh.mu.Unlock()
+	// After a reconnection the alert filters are subscribed again: the
+	// session may be new (a broker restarted without persistence, or
+	// NoSession), and a site whose owner is not subscribed would have no
+	// member in its group, its alerts kept by nobody. For a session the
+	// broker kept, SUBSCRIBE replaces the subscription.
+	sh.mu.Lock()
+	var sites []string
+	for site := range sh.subbed {
+		sites = append(sites, site)
+	}
+	sh.mu.Unlock()
+	if len(sites) > 0 {
+		if err := sh.subscribe(c, sites); err != nil {
+			sh.s.log.Error("subscribe failed", "sites", sites, "err", err)
+		}
 	}
 	sh.announce(c, MemberOnline)
 }
@@ -265,28 +304,29 @@ func (sh *share) balance(c mqtt.Client) (holding bool) {
 	sh.mu.Unlock()
 	defer sh.logGroup()
 	changed := false
-	for _, site := range take {
-		tok := c.Subscribe(sh.alertFilter(site), 1, nil)
-		if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-			sh.s.log.Error("subscribe failed", "filter", sh.alertFilter(site), "err", tok.Error())
-			continue
+	if len(take) > 0 {
+		if err := sh.subscribe(c, take); err != nil {
+			sh.s.log.Error("subscribe failed", "sites", take, "err", err)
+		} else {
+			sh.s.log.Info("sites taken", "sites", take)
+			sh.mu.Lock()
+			for _, site := range take {
+				sh.subbed[site] = true
+				delete(sh.lingering, site)
+				sh.stats.Handovers++
+			}
+			sh.mu.Unlock()
+			changed = true
 		}
-		sh.s.log.Info("subscribed", "filter", sh.alertFilter(site))
-		sh.mu.Lock()
-		sh.subbed[site] = true
-		delete(sh.lingering, site)
-		sh.stats.Handovers++
-		sh.mu.Unlock()
-		changed = true
 	}
 	if changed {
 		// The announcement tells the previous owner it may let go.
 		sh.announce(c, sh.state())
 	}
 	if len(give) > 0 {
-		filters := make([]string, len(give))
-		for i, site := range give {
-			filters[i] = sh.alertFilter(site)
+		var filters []string
+		for _, site := range give {
+			filters = append(filters, sh.siteFilters(site)...)
 		}
 		tok := c.Unsubscribe(filters...)
 		if tok.WaitTimeout(10*time.Second) && tok.Error() == nil {

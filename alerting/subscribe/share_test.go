@@ -297,3 +297,28 @@ func TestShareMemberVanishes(t *testing.T) {
 	t.Logf("console-2 owned %d of %d sites; while it was cut console-1 got %d of %d alerts at once, the rest waited in console-2's session",
 		owned2, len(sites), atC1, all)
 }
+
+// TestShareBrokerRestart: a broker restarted without persistence forgets
+// every session and retained announcement; the members subscribe to their
+// sites' alerts again on reconnection, announce themselves again, and
+// every alert published afterwards reaches its site's owner.
+func TestShareBrokerRestart(t *testing.T) {
+	b := mosquittotest.Start(t, mosquittotest.Options{})
+	sites := []string{"a", "b", "c", "d", "e", "f"}
+	c1 := startMember(t, b, "console-1", sites)
+	c2 := startMember(t, b, "console-2", sites)
+	waitSettled(t, sites, c1, c2)
+	b.Restart()
+	deadline := time.Now().Add(30 * time.Second)
+	for c1.s.Stats().Connects < 2 || c2.s.Stats().Connects < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("members did not reconnect after the broker restart")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	waitSettled(t, sites, c1, c2)
+	time.Sleep(500 * time.Millisecond) // the SUBSCRIBEs of the new connection
+	pub := sensor(t, b)
+	before := marks(c1, c2)
+	checkRound(t, publishRound(pub, sites, 1, 10), before, c1, c2)
+}

@@ -53,11 +53,10 @@ type Config struct {
 	Sites []string
 	// Share, when set, makes this instance a member of a group of
 	// console instances that split Sites between them (see share.go):
-	// each site's alerts go to one member, through
-	// $share/<Share>/<prefix>/<site>/+/alert, so that instances added to
-	// the group add capacity and a site's alerts are fused in one place;
-	// status, health and bursts reach every member. ClientID names the
-	// member and must be unique in the group.
+	// each site's messages go to one member (its alerts through
+	// $share/<Share>/<prefix>/<site>/+/alert), so that instances added to
+	// the group add capacity and a site's alerts are fused in one place.
+	// ClientID names the member and must be unique in the group.
 	Share string
 	// LeaveWait is how long a stopping member waits for the others to
 	// take its sites (default 5 s).
@@ -178,13 +177,12 @@ func New(cfg Config, h Handler, log *slog.Logger) (*Subscriber, error) {
 
 // Filters are the topic filters subscribed to at every connection.
 // Without Share, one filter per site (or one for every site). With Share,
-// status, health and bursts of every site, without the group: every
-// instance keeps every sensor's state, because a console that saw only
-// half of a sensor's health messages would declare it offline between
-// them, and a site may come to it at any time; and the group's member
-// announcements. The alerts of the sites this instance owns are
-// subscribed to as ownership settles (share.go).
+// only the group's member announcements: the filters of each site this
+// instance owns are added as ownership settles (share.go).
 func (s *Subscriber) Filters() []string {
+	if s.share != nil {
+		return []string{s.share.memberFilter()}
+	}
 	var sites []string
 	if len(s.cfg.Sites) == 0 {
 		sites = []string{"+"}
@@ -192,15 +190,7 @@ func (s *Subscriber) Filters() []string {
 	sites = append(sites, s.cfg.Sites...)
 	var fs []string
 	for _, site := range sites {
-		base := s.cfg.Prefix + "/" + site + "/+/"
-		if s.cfg.Share == "" {
-			fs = append(fs, base+"+")
-			continue
-		}
-		fs = append(fs, base+alerting.KindStatus, base+alerting.KindHealth, base+alerting.KindBurst)
-	}
-	if s.share != nil {
-		fs = append(fs, s.share.memberFilter())
+		fs = append(fs, s.cfg.Prefix+"/"+site+"/+/+")
 	}
 	return fs
 }

@@ -272,13 +272,28 @@ func runLoadgenCmd(t testing.TB, args ...string) (*LoadReport, string) {
 }
 
 // The claim behind "adding console instances adds capacity": 200
-// simulated sensors over 8 sites, two consoles in one $share group; every
-// alert event the broker acknowledged is stored by exactly one of them, and
-// both took a share.
+// simulated sensors over 8 sites, two consoles in one shared group; every
+// alert event the broker acknowledged is stored by exactly one of them,
+// both took a share, and each site's events are in one store. With
+// "restart", console-2 is stopped during the run and started again 2 s
+// later: its sites go to console-1 and come back, and still every event is
+// stored once.
 func TestLoadgenTwoConsolesStoreEveryAlertOnce(t *testing.T) {
-	// Mostly waiting on processes in real time: run beside the other
-	// parallel tests of the package.
-	t.Parallel()
+	for _, restart := range []bool{false, true} {
+		name := "steady"
+		if restart {
+			name = "restart"
+		}
+		t.Run(name, func(t *testing.T) {
+			// Mostly waiting on processes in real time: run beside the
+			// other parallel tests of the package.
+			t.Parallel()
+			twoConsoles(t, restart)
+		})
+	}
+}
+
+func twoConsoles(t *testing.T, restart bool) {
 	b := mosquittotest.Start(t, mosquittotest.Options{})
 	dir := t.TempDir()
 	var sitesOut syncBuffer
@@ -295,8 +310,21 @@ func TestLoadgenTwoConsolesStoreEveryAlertOnce(t *testing.T) {
 	waitGroup(t, len(sites), c1, c2)
 
 	record := filepath.Join(dir, "sent.jsonl")
+	restarted := make(chan struct{})
+	if restart {
+		go func() {
+			defer close(restarted)
+			time.Sleep(2500 * time.Millisecond)
+			c2.stop()
+			time.Sleep(2 * time.Second)
+			c2.start()
+		}()
+	} else {
+		close(restarted)
+	}
 	rep, _ := runLoadgenCmd(t, "--broker", b.URL(), "--sensors", "200", "--duration", "8s", "--alert-rate", "15",
 		"--update-every", "1s", "--health-every", "4s", "--latency", "--record", record)
+	<-restarted
 	if rep.Failed != 0 {
 		t.Errorf("%d messages failed", rep.Failed)
 	}
@@ -351,10 +379,20 @@ func TestLoadgenTwoConsolesStoreEveryAlertOnce(t *testing.T) {
 			in[siteOf(k)][i] = true
 		}
 	}
+	split := 0
 	for site, where := range in {
 		if len(where) != 1 {
-			t.Errorf("site %s: its alert events are in both stores", site)
+			split++
+			if !restart {
+				t.Errorf("site %s: its alert events are in both stores", site)
+			}
 		}
+	}
+	if restart {
+		if n := strings.Count(c2.out.String(), "msg=\"sites handed over\""); n == 0 && split == 0 {
+			t.Errorf("console-2 restarted but no site moved:\n%s", c2.out)
+		}
+		t.Logf("restart: %d of %d sites have events in both stores (moved during the run)", split, len(in))
 	}
 	if n1, n2 := len(s1), len(s2); n1 == 0 || n2 == 0 {
 		t.Errorf("one console carried everything: console-1 stored %d, console-2 %d of %d", n1, n2, len(want))
