@@ -1,7 +1,6 @@
 // Package subscribe is the console's side of the sensors' MQTT: it
-// subscribes to every sensor of one or several sites (or to a shared
-// subscription group, so that several console instances split a nation's
-// sensors), checks each message against schema v1 and the topic it came
+// subscribes to every sensor of one or several sites (or joins a group of
+// console instances that split the sites between them, share.go), checks each message against schema v1 and the topic it came
 // on, drops and counts what is malformed or foreign, drops redelivered
 // alert events, and hands the rest to a Handler in arrival order.
 //
