@@ -209,8 +209,11 @@ func TestShareSplitsSites(t *testing.T) {
 
 	// console-3 stops: its sites go to the others before it unsubscribes.
 	before := marks(c1, c2, c3)
+	t0 := time.Now()
 	c3.stop()
+	stopped := time.Since(t0)
 	waitSettled(t, sites, c1, c2)
+	t.Logf("console-3 stopped in %v, its sites taken by the others in %v", stopped.Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
 	checkRound(t, publishRound(pub, sites, 2, 10), before, c1, c2)
 
 	// Alerts published while a member joins: none lost, none twice (a
@@ -218,10 +221,12 @@ func TestShareSplitsSites(t *testing.T) {
 	before = marks(c1, c2)
 	var c4 *member
 	joined := make(chan struct{})
+	t0 = time.Now()
 	go func() { c4 = startMember(t, b, "console-4", sites); close(joined) }()
 	sent := publishRound(pub, sites, 3, 20)
 	<-joined
 	waitSettled(t, sites, c1, c2, c4)
+	t.Logf("console-4 joined and the group settled in %v", time.Since(t0).Round(time.Millisecond))
 	all := 0
 	for _, ids := range sent {
 		all += len(ids)
