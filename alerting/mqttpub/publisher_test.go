@@ -234,6 +234,10 @@ func TestBrokerOutage(t *testing.T) {
 	})
 	all := append(alertsIn(t, first), alertsIn(t, sub2.Messages())...)
 	dups := checkSequence(t, all, total)
+	// The console can hold the last message before the publisher has
+	// read its PUBACK: wait for the acknowledgements, not only the
+	// deliveries.
+	waitFor(t, "every alert acknowledged", wait, func() bool { return r.Stats().Acked >= total })
 	s := r.Stats()
 	t.Logf("outage %v (-mqttpub.outage), %d alerts enqueued in %v while down, %d failed attempts meanwhile, %d duplicates, stats %+v",
 		*outage, total-before, enqueueTime.Round(time.Millisecond), failed, dups, s)
