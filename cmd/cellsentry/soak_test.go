@@ -20,6 +20,7 @@ import (
 
 	"github.com/cellsentry/cellsentry/alerting"
 	"github.com/cellsentry/cellsentry/alerting/mosquittotest"
+	"github.com/cellsentry/cellsentry/alerting/subscribe"
 	"github.com/cellsentry/cellsentry/sdr/rtltcp"
 	"github.com/cellsentry/cellsentry/sdr/sim"
 )
@@ -243,13 +244,14 @@ func (s *soakSensor) raisedIDs() []string {
 
 // TestSoak runs the national chain — three sensors ("cellsentry run"
 // processes: one on an rtl_tcp server, two on simulated dongles), a site
-// Mosquitto bridged to a central Mosquitto, a console on the central
-// broker — while faults are injected one after the other: the site broker
+// Mosquitto bridged to a central Mosquitto, two console instances in a
+// shared group on the central broker — while faults are injected one after the other: the site broker
 // restarts, the bridge link is cut, the central broker restarts, the
-// rtl_tcp server restarts, the console restarts, a sensor gets SIGHUP with
+// rtl_tcp server restarts, one console restarts and the other is killed
+// and started again, a sensor gets SIGHUP with
 // a broken then a good config. Then the phones stop, every alert clears,
 // and every alert event the sensors emitted (their metrics, by state; the
-// ids they logged as raised) must be in the console's store, once, with no
+// ids they logged as raised) must be in the consoles' stores, once, with no
 // gap in any alert's revisions, and nothing else.
 func TestSoak(t *testing.T) {
 	// Mostly waiting on processes in real time: run beside the other
@@ -275,8 +277,12 @@ func TestSoak(t *testing.T) {
 	if err := os.WriteFile(sitePlan, []byte(soakSite), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	console := startConsoleProc(t, consoleConfig(t, dir, "console", central.URL(), "", []string{sitePlan}, ""))
-	console.waitSubscribed(1)
+	// Two console instances in a shared group: the site is one's, and
+	// moves to the other when that one stops or dies.
+	console := startConsoleProc(t, consoleConfig(t, dir, "console", central.URL(), "consoles", []string{sitePlan}, ""))
+	consoleB := startConsoleProc(t, consoleConfig(t, dir, "console-b", central.URL(), "consoles", []string{sitePlan}, ""))
+	waitGroup(t, 1, console, consoleB)
+	dbs := []string{console.db, consoleB.db}
 
 	start := time.Now()
 	end := start.Add(window)
@@ -310,6 +316,7 @@ func TestSoak(t *testing.T) {
 				t.Logf("sensor %s log:\n%s", s.id, tail(s.out.String(), 4000))
 			}
 			t.Logf("console log:\n%s", tail(console.out.String(), 4000))
+			t.Logf("console-b log:\n%s", tail(consoleB.out.String(), 4000))
 		}
 	}()
 
@@ -321,13 +328,25 @@ func TestSoak(t *testing.T) {
 		{"bridge link cut for 3 s", func() { link.Refuse(true); link.Cut(); time.Sleep(3 * time.Second); link.Refuse(false) }},
 		{"central broker restart", func() { central.Stop(); time.Sleep(time.Second); central.Restart() }},
 		{"rtl_tcp server restart", func() { server.stop(); time.Sleep(2 * time.Second); server.start() }},
-		{"console restart", func() {
-			console.stop()
+		{"site's console restarted, then killed", func() {
+			// The instance that owns the site (both are up): stopped, it
+			// hands the site to the other first; killed, the other takes
+			// it on its last will while its session keeps a share of the
+			// alerts until it is back.
+			owner := console
+			if subscribe.Owner(testSite, []string{"console", "console-b"}) == "console-b" {
+				owner = consoleB
+			}
+			owner.stop()
 			time.Sleep(time.Second)
-			console.start()
-			if !console.healthy() {
+			owner.start()
+			if !owner.healthy() {
 				t.Errorf("console not healthy after its restart")
 			}
+			waitGroup(t, 1, console, consoleB)
+			owner.kill()
+			time.Sleep(time.Second)
+			owner.start()
 		}},
 		{"SIGHUP with a bad then a good config", func() { reloadBadGood(t, sensors[1], end) }},
 	}
@@ -364,13 +383,14 @@ func TestSoak(t *testing.T) {
 			}
 		}
 		clear(stored)
-		for _, e := range storedAlerts(t, console.db) {
+		union, _ := storedUnion(t, dbs...)
+		for _, e := range union {
 			stored[e.state]++
 		}
 		// Stable only once every raised alert has been cleared.
 		return want[alerting.StateRaised] > 0 && want[alerting.StateRaised] == want[alerting.StateCleared] &&
 			fmt.Sprint(want) == fmt.Sprint(stored)
-	}, func() string { return soakDiff(t, sensors, console.db, want, stored) })
+	}, func() string { return soakDiff(t, sensors, dbs, want, stored) })
 
 	for _, s := range sensors {
 		_ = s.cmd.Process.Signal(syscall.SIGTERM)
@@ -380,7 +400,11 @@ func TestSoak(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond)
 	console.stop()
-	events := storedAlerts(t, console.db)
+	consoleB.stop()
+	events, twice := storedUnion(t, dbs...)
+	for _, k := range twice {
+		t.Errorf("alert event %s stored by both consoles", k)
+	}
 	revs := map[string][]int{}
 	byState := map[string]int{}
 	for k, e := range events {
@@ -416,7 +440,24 @@ func TestSoak(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%v of faults; sensors emitted %v; console stored %d events of %d alerts, none missing, none twice", done, want, len(events), len(revs))
+	n1, n2 := len(storedAlerts(t, console.db)), len(storedAlerts(t, consoleB.db))
+	t.Logf("%v of faults; sensors emitted %v; the consoles stored %d events (%d + %d) of %d alerts, none missing, none twice", done, want, len(events), n1, n2, len(revs))
+}
+
+// storedUnion is what the console stores hold together, and the events
+// held by more than one.
+func storedUnion(t testing.TB, dbs ...string) (map[string]storedEvent, []string) {
+	all := map[string]storedEvent{}
+	var twice []string
+	for _, db := range dbs {
+		for k, e := range storedAlerts(t, db) {
+			if _, dup := all[k]; dup {
+				twice = append(twice, k)
+			}
+			all[k] = e
+		}
+	}
+	return all, twice
 }
 
 // reloadBadGood gives sensor s a broken config and SIGHUP (it must keep
@@ -454,11 +495,12 @@ func reloadBadGood(t *testing.T, s *soakSensor, end time.Time) {
 
 // soakDiff explains a mismatch: the counts, each sensor's, and the raised
 // alerts missing from the store or stored with a gap.
-func soakDiff(t testing.TB, sensors []*soakSensor, db string, want, stored map[string]int) string {
+func soakDiff(t testing.TB, sensors []*soakSensor, dbs []string, want, stored map[string]int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "sensors emitted %v, console stored %v\n", want, stored)
+	fmt.Fprintf(&b, "sensors emitted %v, consoles stored %v\n", want, stored)
 	revs := map[string][]int{}
-	for k, e := range storedAlerts(t, db) {
+	union, _ := storedUnion(t, dbs...)
+	for k, e := range union {
 		rev, _ := strconv.Atoi(k[strings.LastIndexByte(k, '/')+1:])
 		revs[e.id] = append(revs[e.id], rev)
 	}
