@@ -3,7 +3,6 @@ package subscribe
 import (
 	"encoding/json"
 	"errors"
-	"hash/fnv"
 	"slices"
 	"sync"
 	"time"
@@ -73,14 +72,20 @@ func Owner(site string, members []string) string {
 	return best
 }
 
-// rendezvous is the weight of member for site: FNV-1a of both, through
-// a 64-bit finalizer so that close names spread.
+// rendezvous is the weight of member for site: FNV-1a of both (with a
+// zero byte between), through a 64-bit finalizer so that close names
+// spread. Written out rather than through hash/fnv, whose hash.Hash would
+// be allocated at every call: Owns asks on every message.
 func rendezvous(member, site string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(member))
-	h.Write([]byte{0})
-	h.Write([]byte(site))
-	x := h.Sum64()
+	const offset, prime = 14695981039346656037, 1099511628211
+	x := uint64(offset)
+	for i := 0; i < len(member); i++ {
+		x = (x ^ uint64(member[i])) * prime
+	}
+	x *= prime // the zero byte: x ^ 0 = x
+	for i := 0; i < len(site); i++ {
+		x = (x ^ uint64(site[i])) * prime
+	}
 	x ^= x >> 33
 	x *= 0xff51afd7ed558ccd
 	x ^= x >> 33
@@ -113,13 +118,17 @@ type share struct {
 	// left in the persistent session: unsubscribed once another member
 	// owns them.
 	lingering map[string]bool
-	stats     ShareStats
-	logged    [2]int // members and sites owned at the last "group" log line
+	// mine are the sites this instance serves now (what owns answers),
+	// recomputed by refresh whenever what it depends on changes: the
+	// question comes with every message, the answer changes rarely.
+	mine   map[string]bool
+	stats  ShareStats
+	logged [2]int // members and sites owned at the last "group" log line
 }
 
 func newShare(s *Subscriber) *share {
 	sh := &share{s: s, topic: MemberTopic(s.cfg.Prefix, s.cfg.Share, s.cfg.ClientID), kick: make(chan struct{}, 1),
-		members: map[string]Member{}, heard: map[string]time.Time{}, subbed: map[string]bool{}, lingering: map[string]bool{}}
+		members: map[string]Member{}, heard: map[string]time.Time{}, subbed: map[string]bool{}, lingering: map[string]bool{}, mine: map[string]bool{}}
 	if !s.cfg.NoSession {
 		for _, site := range s.cfg.Sites {
 			sh.lingering[site] = true
@@ -186,6 +195,7 @@ func (sh *share) onMember(_ mqtt.Client, m mqtt.Message) {
 	if mb.ID == sh.s.cfg.ClientID {
 		sh.synced = true
 	}
+	sh.refresh()
 	sh.mu.Unlock()
 	sh.poke()
 }
@@ -209,11 +219,26 @@ func (sh *share) live() []string {
 	return ids
 }
 
-// owns reports whether this instance serves site now.
+// owns reports whether this instance serves site now: it is subscribed to
+// the site, in sync with the group, not leaving, and the site's owner.
 func (sh *share) owns(site string) bool {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	return sh.subbed[site] && sh.synced && !sh.leaving && Owner(site, sh.live()) == sh.s.cfg.ClientID
+	return sh.mine[site]
+}
+
+// refresh recomputes mine (sh.mu held).
+func (sh *share) refresh() {
+	clear(sh.mine)
+	if !sh.synced || sh.leaving {
+		return
+	}
+	live := sh.live()
+	for site := range sh.subbed {
+		if Owner(site, live) == sh.s.cfg.ClientID {
+			sh.mine[site] = true
+		}
+	}
 }
 
 func (sh *share) announce(c mqtt.Client, state string) {
@@ -244,6 +269,7 @@ func (sh *share) will() []byte {
 func (sh *share) connected(c mqtt.Client) {
 	sh.mu.Lock()
 	sh.synced = false
+	sh.refresh()
 	sh.mu.Unlock()
 	tok := c.Subscribe(sh.memberFilter(), 1, sh.onMember)
 	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
@@ -275,6 +301,7 @@ func (sh *share) connected(c mqtt.Client) {
 // holds a site another live member owns and has not taken yet.
 func (sh *share) balance(c mqtt.Client) (holding bool) {
 	sh.mu.Lock()
+	sh.refresh() // a member may have gone silent since
 	if !sh.synced {
 		sh.mu.Unlock()
 		return true
@@ -315,6 +342,7 @@ func (sh *share) balance(c mqtt.Client) (holding bool) {
 				delete(sh.lingering, site)
 				sh.stats.Handovers++
 			}
+			sh.refresh()
 			sh.mu.Unlock()
 			changed = true
 		}
@@ -338,6 +366,7 @@ func (sh *share) balance(c mqtt.Client) (holding bool) {
 				delete(sh.subbed, site)
 				delete(sh.lingering, site)
 			}
+			sh.refresh()
 			sh.mu.Unlock()
 			sh.s.log.Info("sites handed over", "sites", give)
 			sh.announce(c, sh.state())
@@ -377,6 +406,7 @@ func (sh *share) state() string {
 func (sh *share) leave(c mqtt.Client, wait time.Duration) {
 	sh.mu.Lock()
 	sh.leaving = true
+	sh.refresh()
 	sh.mu.Unlock()
 	sh.announce(c, MemberLeaving)
 	deadline := time.NewTimer(wait)

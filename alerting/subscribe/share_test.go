@@ -3,6 +3,7 @@ package subscribe
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"testing"
 	"time"
@@ -326,4 +327,45 @@ func TestShareBrokerRestart(t *testing.T) {
 	pub := sensor(t, b)
 	before := marks(c1, c2)
 	checkRound(t, publishRound(pub, sites, 1, 10), before, c1, c2)
+}
+
+// TestRendezvousIsFNV: the hand-written hash is FNV-1a of member, a zero
+// byte and site (then the finalizer), as every member must compute it.
+func TestRendezvousIsFNV(t *testing.T) {
+	for _, c := range [][2]string{{"console-1", "fresnes"}, {"", ""}, {"a", "b"}, {"console-2", "loadgen-0400"}} {
+		h := fnv.New64a()
+		h.Write([]byte(c[0] + "\x00" + c[1]))
+		x := h.Sum64()
+		x ^= x >> 33
+		x *= 0xff51afd7ed558ccd
+		x ^= x >> 33
+		x *= 0xc4ceb9fe1a85ec53
+		x ^= x >> 33
+		if got := rendezvous(c[0], c[1]); got != x {
+			t.Errorf("rendezvous(%q, %q) = %x, want %x", c[0], c[1], got, x)
+		}
+	}
+}
+
+// BenchmarkOwns: the question every handled message asks.
+func BenchmarkOwns(b *testing.B) {
+	s, err := New(Config{Broker: "tcp://127.0.0.1:1", ClientID: "console-1", Share: "g", Sites: []string{"a", "b", "c"}}, HandlerFunc(func(Message, time.Time) {}), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sh := s.share
+	sh.mu.Lock()
+	sh.synced = true
+	sh.subbed["a"], sh.subbed["b"] = true, true
+	sh.members["console-2"], sh.heard["console-2"] = Member{State: MemberOnline}, time.Now()
+	sh.refresh()
+	sh.mu.Unlock()
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		if s.Owns("a") {
+			n++
+		}
+	}
+	b.ReportMetric(float64(n)/float64(b.N), "owned/op")
 }

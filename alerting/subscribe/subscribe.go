@@ -278,19 +278,19 @@ func (s *Subscriber) Run(ctx context.Context) error {
 		s.conn = true
 		s.stats.Connects++
 		s.mu.Unlock()
+		if s.share != nil {
+			// The member topic with its own handler, then the sites
+			// this instance holds.
+			s.share.connected(c)
+			return
+		}
 		for _, f := range s.Filters() {
-			if s.share != nil && f == s.share.memberFilter() {
-				continue // with its own handler, below
-			}
 			tok := c.Subscribe(f, 1, nil)
 			if tok.WaitTimeout(10*time.Second) && tok.Error() == nil {
 				s.log.Info("subscribed", "filter", f)
 			} else {
 				s.log.Error("subscribe failed", "filter", f, "err", tok.Error())
 			}
-		}
-		if s.share != nil {
-			s.share.connected(c)
 		}
 	})
 	o.SetConnectionLostHandler(func(_ mqtt.Client, err error) {
